@@ -1,0 +1,57 @@
+# Madam — `make run` serves the app with demo data; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VENDOR := web/static/vendor
+export MADAM_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/madam_test
+export MADAM_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test setup install static translations lint pytest serve demo clean messages
+
+run: setup
+	$(BIN)/madam db upgrade
+	$(BIN)/madam demo load
+	$(BIN)/madam serve --host 127.0.0.1 --port 5000
+
+test: setup lint pytest
+
+setup: install static translations
+
+install: $(BIN)/.installed
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Madam needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev,prod]"
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# Front-end libraries come from npm; only the files the pages load are copied into static.
+static: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)/bootstrap/css $(VENDOR)/bootstrap/js $(VENDOR)/vazirmatn/fonts/webfonts
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.rtl.min.css $(VENDOR)/bootstrap/css/
+	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/js/
+	cp node_modules/vazirmatn/Vazirmatn-Variable-font-face.css $(VENDOR)/vazirmatn/
+	cp 'node_modules/vazirmatn/fonts/webfonts/Vazirmatn[wght].woff2' $(VENDOR)/vazirmatn/fonts/webfonts/
+
+translations: install
+	$(BIN)/pybabel compile --use-fuzzy -d madam/translations -D messages 2>&1 | grep -v '^compiling' || true
+
+# Refresh the catalogue after changing UI text: extract, merge, then translate the new entries.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o madam/translations/messages.pot .
+	$(BIN)/pybabel update -i madam/translations/messages.pot -d madam/translations --no-fuzzy-matching
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+pytest: install
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache

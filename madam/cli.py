@@ -1,0 +1,159 @@
+"""The `madam` command: serve, worker, db, demo, user, check (and Flask's own commands)."""
+
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select, text
+from werkzeug.serving import run_simple
+
+from core import account_ops
+from core.accounts import Role, User
+from core.audit import Origin, set_origin
+from core.auth import normalize_username
+from core.db import db
+from core.errors import DomainError
+from core.jobs import QUEUES
+from core.messages import message_for
+from core.regions import Region
+from core.standard_roles import ensure_standard_roles
+
+
+def _create_app():
+    from madam.app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
+             help="Madam — subscriber affairs for electricity, water and gas distribution companies.")
+def main():
+    set_origin(Origin("", f"cli:{os.environ.get('USER', '')}"))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers (production)")
+@with_appcontext
+def serve(host, port, workers):
+    """Serve the web app: gunicorn in production, Werkzeug's threaded server in development."""
+    app = current_app._get_current_object()
+    if app.config["MADAM_ENV"] == "production":
+        gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
+                    "madam.wsgi:app"]
+        os.execvp(sys.executable, gunicorn)  # noqa: S606  (this process becomes gunicorn)
+    click.echo(f"Madam is at http://{host}:{port}  (database: {_safe_url()}; jobs: "
+               f"{app.extensions['madam_jobs'].name})")
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+@main.command()
+@click.option("--queue", "queues", multiple=True, help=f"queues to listen on (default: all of {', '.join(QUEUES)})")
+@click.option("--burst", is_flag=True, help="stop when the queues are empty")
+@with_appcontext
+def worker(queues, burst):
+    """Run an RQ worker (needs MADAM_REDIS_URL). Start as many as there are cores to spare."""
+    from madam.worker import run_worker
+
+    backend = current_app.extensions["madam_jobs"]
+    if not backend.redis_url:
+        raise click.ClickException("MADAM_REDIS_URL is not set: jobs run in-process and no worker is needed.")
+    run_worker(current_app._get_current_object(), queues or QUEUES, burst=burst)
+
+
+@main.command()
+@with_appcontext
+def check():
+    """Print which database and queue backend are configured, and whether each is reachable."""
+    ok = True
+    try:
+        db.session.execute(text("select 1"))
+        db_state = "reachable"
+    except Exception as exc:  # any failure is the answer, not a crash
+        ok, db_state = False, f"NOT reachable: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+    click.echo(f"database: {db.engine.dialect.name} {_safe_url()} — {db_state}")
+    backend = current_app.extensions["madam_jobs"]
+    reachable, detail = backend.ping()
+    ok = ok and reachable
+    where = f" {backend.redis_url}" if backend.redis_url else ""
+    click.echo(f"queue: {backend.name}{where} — {detail if reachable else 'NOT reachable: ' + detail}")
+    click.echo(f"mode: {current_app.config['MADAM_ENV']}; data: {current_app.config['MADAM_DATA_DIR']}")
+    sys.exit(0 if ok else 1)
+
+
+def _safe_url() -> str:
+    return db.engine.url.render_as_string(hide_password=True)
+
+
+@main.group()
+def demo():
+    """Demo data."""
+
+
+@demo.command("load")
+@with_appcontext
+def demo_load():
+    """Create (or bring up to date) the demo utility: regions, roles and one user per role."""
+    from madam.demo import DEMO_PASSWORD, load_demo
+
+    users = load_demo(db.session)
+    db.session.commit()
+    click.echo(f"Demo users (password for all: {DEMO_PASSWORD}):")
+    for user, role in users:
+        click.echo(f"  {user.username:<12} {role.name_en:<20} {user.full_name}")
+
+
+@main.group()
+def user():
+    """Users."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--full-name", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", "role_code", help="role code, e.g. admin")
+@click.option("--region", "region_code", help="region code where the role holds")
+@click.option("--national-id")
+@click.option("--mobile")
+@with_appcontext
+def user_create(username, full_name, password, role_code, region_code, national_id, mobile):
+    """Create a user, optionally with a role in a region."""
+    try:
+        new_user = account_ops.create_user(db.session, None, username=username, full_name=full_name,
+                                           password=password, national_id=national_id, mobile=mobile)
+        if role_code or region_code:
+            if not (role_code and region_code):
+                raise click.UsageError("--role and --region go together")
+            ensure_standard_roles(db.session)
+            role = db.session.scalar(select(Role).where(Role.code == role_code))
+            region = db.session.scalar(select(Region).where(Region.code == region_code))
+            if role is None or region is None:
+                raise click.UsageError(f"no role {role_code!r} or no region {region_code!r}")
+            account_ops.assign_role(db.session, None, new_user, role, region)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error.field or ''}: {message_for(error)}") from error
+    db.session.commit()
+    click.echo(f"created user {new_user.username}")
+
+
+@user.command("passwd")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def user_passwd(username, password):
+    """Set a user's password (and unlock the account)."""
+    target = db.session.scalar(select(User).where(User.username == normalize_username(username)))
+    if target is None:
+        raise click.ClickException(f"no user {username!r}")
+    try:
+        account_ops.set_password(db.session, None, target, password)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(message_for(error)) from error
+    db.session.commit()
+    click.echo(f"password of {target.username} set")

@@ -1,0 +1,6 @@
+"""Imports every model so the metadata (and Alembic's view of it) is complete."""
+
+from core import accounts, audit, regions  # noqa: F401
+from core.db import db
+
+metadata = db.metadata

@@ -1,0 +1,89 @@
+"""Settings from the environment. Every setting a deployment changes is a MADAM_* variable.
+
+MADAM_ENV               production | development (default development)
+MADAM_DATA_DIR          where the SQLite file, uploads and the dev secret live (default ./instance)
+MADAM_DATABASE_URL      default: SQLite file in MADAM_DATA_DIR; postgresql://… for production
+MADAM_REDIS_URL         default: none, jobs run in-process; redis://… for RQ workers
+MADAM_SECRET_KEY        required in production
+MADAM_SESSION_IDLE_MINUTES   sign out after this much inactivity (default 30)
+MADAM_SESSION_MAX_HOURS      sign out this long after signing in, whatever happens (default 10)
+MADAM_LOGIN_MAX_FAILURES     wrong passwords before the account is locked (default 5)
+MADAM_LOGIN_LOCKOUT_MINUTES  how long it stays locked (default 15)
+MADAM_UPLOAD_MAX_MB          largest accepted upload (default 10)
+"""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(RuntimeError):
+    pass
+
+
+def _int(env, name, default):
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def database_url(raw: str) -> str:
+    """SQLAlchemy URL with the psycopg 3 driver for a plain postgresql:// URL."""
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def _secret_key(env, production: bool, data_dir: Path) -> str:
+    key = env.get("MADAM_SECRET_KEY")
+    if key:
+        return key
+    if production:
+        raise SettingsError("MADAM_SECRET_KEY is not set; production refuses to start without it")
+    # Development: a random key kept in the data folder, so sessions survive a restart.
+    key_file = data_dir / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_settings(env=None) -> dict:
+    env = os.environ if env is None else env
+    mode = env.get("MADAM_ENV", "development")
+    if mode not in ("production", "development"):
+        raise SettingsError(f"MADAM_ENV must be production or development, got {mode!r}")
+    production = mode == "production"
+    data_dir = Path(env.get("MADAM_DATA_DIR") or REPO_ROOT / "instance").resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db_url = database_url(env.get("MADAM_DATABASE_URL") or f"sqlite:///{data_dir / 'madam.sqlite3'}")
+    return {
+        "MADAM_ENV": mode,
+        "MADAM_DATA_DIR": str(data_dir),
+        "MADAM_REDIS_URL": env.get("MADAM_REDIS_URL") or None,
+        "SECRET_KEY": _secret_key(env, production, data_dir),
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True} if db_url.startswith("postgresql") else {},
+        "MADAM_SESSION_IDLE": timedelta(minutes=_int(env, "MADAM_SESSION_IDLE_MINUTES", 30)),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int(env, "MADAM_SESSION_MAX_HOURS", 10)),
+        "MADAM_LOGIN_MAX_FAILURES": _int(env, "MADAM_LOGIN_MAX_FAILURES", 5),
+        "MADAM_LOGIN_LOCKOUT": timedelta(minutes=_int(env, "MADAM_LOGIN_LOCKOUT_MINUTES", 15)),
+        "MAX_CONTENT_LENGTH": _int(env, "MADAM_UPLOAD_MAX_MB", 10) * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_DURATION": timedelta(0),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "BABEL_DEFAULT_LOCALE": "fa",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Tehran",
+        "BABEL_TRANSLATION_DIRECTORIES": str(REPO_ROOT / "madam" / "translations"),
+        "LANGUAGES": ("fa", "en"),
+    }

@@ -1,0 +1,26 @@
+"""The server-rendered UI: blueprints, Jinja filters, session rules and error pages."""
+
+from flask import request, session
+from flask_login import current_user
+
+from web import access, admin, auth, errors, filters, home, nav, sessions
+
+
+def select_locale() -> str:
+    """The signed-in user's language, else the one chosen on the login page, else Persian."""
+    if current_user and current_user.is_authenticated and current_user.locale in ("fa", "en"):
+        return current_user.locale
+    chosen = session.get("locale") or request.cookies.get("madam_locale")
+    return chosen if chosen in ("fa", "en") else "fa"
+
+
+def register(app, login_manager) -> None:
+    auth.init_login(login_manager)
+    sessions.init(app)
+    filters.init(app)
+    access.init(app)
+    nav.init(app)
+    errors.init(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(admin.bp)
