@@ -46,7 +46,7 @@ class User(CreatedAt, Base):
     def get_id(self) -> str:
         # The password's change time is part of the session id, so changing a password ends
         # every other session of that user.
-        stamp = int(self.password_changed_at.timestamp()) if self.password_changed_at else 0
+        stamp = int(self.password_changed_at.timestamp() * 1_000_000) if self.password_changed_at else 0
         return f"{self.id}:{stamp}"
 
 
