@@ -12,6 +12,17 @@ log = logging.getLogger(__name__)
 QUEUES = ("default", "billing", "reports", "webhooks")
 
 
+def ping_job() -> str:
+    """Answers from a worker: proves a worker is running, inside the app, with the database at hand."""
+    from sqlalchemy import text
+
+    from core.db import db
+
+    db.session.execute(text("select 1"))
+    db.session.rollback()
+    return f"pong from {db.engine.dialect.name}"
+
+
 @dataclass
 class JobBackend:
     redis_url: str | None = None

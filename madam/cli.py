@@ -2,6 +2,7 @@
 
 import os
 import sys
+import time
 
 import click
 from flask import current_app
@@ -15,7 +16,7 @@ from core.audit import Origin, set_origin
 from core.auth import normalize_username
 from core.db import db
 from core.errors import DomainError
-from core.jobs import QUEUES
+from core.jobs import QUEUES, ping_job
 from core.messages import message_for
 from core.regions import Region
 from core.standard_roles import ensure_standard_roles
@@ -65,8 +66,10 @@ def worker(queues, burst):
 
 
 @main.command()
+@click.option("--worker-timeout", type=int, default=0,
+              help="also ask a worker to answer within this many seconds (RQ only)")
 @with_appcontext
-def check():
+def check(worker_timeout):
     """Print which database and queue backend are configured, and whether each is reachable."""
     ok = True
     try:
@@ -80,8 +83,23 @@ def check():
     ok = ok and reachable
     where = f" {backend.redis_url}" if backend.redis_url else ""
     click.echo(f"queue: {backend.name}{where} — {detail if reachable else 'NOT reachable: ' + detail}")
+    if worker_timeout and backend.redis_url and reachable:
+        answer = _ask_worker(backend, worker_timeout)
+        ok = ok and answer is not None
+        click.echo(f"worker: {answer or f'NO answer within {worker_timeout} s — is `madam worker` running?'}")
     click.echo(f"mode: {current_app.config['MADAM_ENV']}; data: {current_app.config['MADAM_DATA_DIR']}")
     sys.exit(0 if ok else 1)
+
+
+def _ask_worker(backend, timeout: int) -> str | None:
+    job = backend.enqueue(ping_job, result_ttl=60)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if job.get_status(refresh=True) == "finished":
+            return job.return_value()
+        time.sleep(0.2)
+    job.delete()  # nobody answered: leave no ping behind for a worker started later
+    return None
 
 
 def _safe_url() -> str:

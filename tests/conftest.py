@@ -112,9 +112,30 @@ def _empty_all_tables() -> None:
 
 
 @pytest.fixture
-def committed_db(app_ctx):
-    """For tests that need real commits (other threads, other connections). Empties every table after."""
-    _empty_all_tables()
+def clean_db(app):
+    """For tests that commit for real (other threads, other processes): every table is emptied before
+    and after. No app context is left pushed, so code under test makes its own."""
+    with app.app_context():
+        _empty_all_tables()
+    yield
+    with app.app_context():
+        db.session.remove()
+        _empty_all_tables()
+
+
+@pytest.fixture
+def committed_db(clean_db, app_ctx):
+    """Like clean_db, with the test inside an app context using the real (committing) session."""
     yield db
     db.session.remove()
-    _empty_all_tables()
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test item, so fixtures can tell a failed test (screenshots)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+pytest_plugins = ["tests.browser"]

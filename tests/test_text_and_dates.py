@@ -1,6 +1,6 @@
 """Persian input normalisation, Persian digits, Jalali dates and rial amounts."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -78,6 +78,6 @@ def test_every_date_round_trips_through_its_jalali_text(value):
 
 
 def test_datetimes_show_in_tehran_time_and_days_start_in_tehran():
-    utc_evening = datetime(2025, 3, 20, 21, 0, tzinfo=timezone.utc)  # 00:30 on 1 Farvardin 1404 in Tehran
+    utc_evening = datetime(2025, 3, 20, 21, 0, tzinfo=UTC)  # 00:30 on 1 Farvardin 1404 in Tehran
     assert format_jalali_datetime(utc_evening, persian_digits=False) == "1404/01/01 00:30"
-    assert tehran_day_start(date(2025, 3, 21)) == datetime(2025, 3, 20, 20, 30, tzinfo=timezone.utc)
+    assert tehran_day_start(date(2025, 3, 21)) == datetime(2025, 3, 20, 20, 30, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """The server-rendered UI: blueprints, Jinja filters, session rules and error pages."""
 
-from flask import request, session
+from flask import has_request_context, request, session
 from flask_login import current_user
 
 from web import access, admin, auth, errors, filters, home, nav, sessions
@@ -8,6 +8,8 @@ from web import access, admin, auth, errors, filters, home, nav, sessions
 
 def select_locale() -> str:
     """The signed-in user's language, else the one chosen on the login page, else Persian."""
+    if not has_request_context():
+        return "fa"  # CLI commands and jobs speak the platform's default language
     if current_user and current_user.is_authenticated and current_user.locale in ("fa", "en"):
         return current_user.locale
     chosen = session.get("locale") or request.cookies.get("madam_locale")

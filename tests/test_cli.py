@@ -1,0 +1,92 @@
+"""The `madam` command against the real PostgreSQL and Redis."""
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from core.accounts import Assignment, User
+from core.audit import AuditEntry
+from core.auth import authenticate
+from core.db import db
+from core.regions import Region
+from madam.cli import main
+from tests.conftest import TEST_DB_URL, TEST_REDIS_URL
+
+
+@pytest.fixture
+def run(clean_db, monkeypatch, tmp_path):
+    monkeypatch.setenv("MADAM_DATABASE_URL", TEST_DB_URL)
+    monkeypatch.setenv("MADAM_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("MADAM_REDIS_URL", raising=False)
+
+    def invoke(*args, input=None):
+        return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def test_check_reports_postgresql_and_redis_reachable(run, monkeypatch):
+    monkeypatch.setenv("MADAM_REDIS_URL", TEST_REDIS_URL)
+    result = run("check")
+    assert result.exit_code == 0, result.output
+    assert "database: postgresql" in result.output and "reachable" in result.output
+    assert f"queue: rq {TEST_REDIS_URL} — reachable" in result.output
+
+
+def test_check_reports_what_is_not_reachable(run, monkeypatch):
+    monkeypatch.setenv("MADAM_REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("MADAM_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nothing")
+    result = run("check")
+    assert result.exit_code == 1
+    assert "database: postgresql" in result.output and "NOT reachable" in result.output
+    assert "queue: rq redis://127.0.0.1:1/0 — NOT reachable" in result.output
+
+
+def test_check_in_the_embedded_default(run, monkeypatch, tmp_path):
+    monkeypatch.delenv("MADAM_DATABASE_URL")
+    result = run("check")
+    assert result.exit_code == 0
+    assert "database: sqlite" in result.output and "queue: in-process" in result.output
+
+
+def _counts(app):
+    with app.app_context():
+        return (db.session.scalar(select(func.count(User.id))),
+                db.session.scalar(select(func.count(Assignment.id))),
+                db.session.scalar(select(func.count(Region.id))))
+
+
+def test_demo_load_is_idempotent(run, app):
+    first = run("demo", "load")
+    assert first.exit_code == 0 and "clerk" in first.output and "madam1403" in first.output
+    assert _counts(app) == (8, 8, 7)
+    second = run("demo", "load")
+    assert second.exit_code == 0
+    assert _counts(app) == (8, 8, 7)
+
+
+def test_user_create_and_passwd(run, app):
+    run("demo", "load")
+    created = run("user", "create", "operator", "--full-name", "اپراتور شب", "--role", "counter_clerk",
+                  "--region", "shiraz-2", "--password", "first-password")
+    assert created.exit_code == 0, created.output
+    changed = run("user", "passwd", "operator", input="second-password\nsecond-password\n")
+    assert changed.exit_code == 0, changed.output
+    with app.app_context():
+        ok = authenticate(db.session, "operator", "second-password", max_failures=5,
+                          lockout=app.config["MADAM_LOGIN_LOCKOUT"])
+        assert ok.outcome == "ok"
+        actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.client.startswith("cli:"))).all()
+        assert {"user.created", "user.role_assigned", "user.password_set"} <= set(actions)
+        db.session.rollback()
+
+
+def test_user_create_refuses_a_short_password_in_persian(run):
+    result = CliRunner().invoke(main, ["user", "create", "x1x", "--full-name", "x", "--password", "short"])
+    assert result.exit_code != 0
+    assert "گذرواژه دست‌کم باید ۸ نویسه باشد" in result.output or "گذرواژه دست‌کم باید 8 نویسه باشد" in result.output
+
+
+def test_worker_needs_redis(run):
+    result = CliRunner().invoke(main, ["worker"])
+    assert result.exit_code != 0 and "MADAM_REDIS_URL" in result.output
