@@ -3,7 +3,7 @@
 from flask import has_request_context, request, session
 from flask_login import current_user
 
-from web import access, admin, auth, errors, filters, home, nav, sessions
+from web import access, admin, audit_labels, auth, errors, filters, home, nav, sessions
 
 
 def select_locale() -> str:
@@ -20,6 +20,7 @@ def register(app, login_manager) -> None:
     auth.init_login(login_manager)
     sessions.init(app)
     filters.init(app)
+    audit_labels.init(app)
     access.init(app)
     nav.init(app)
     errors.init(app)

@@ -45,5 +45,11 @@ def user_regions(permission: str):
     return allowed_regions(db.session, current_user, permission)
 
 
+def region_choices(regions) -> list[tuple[int, str]]:
+    """Select options for regions, indented by depth so the tree shows (regions sorted by path)."""
+    top = min((r.depth for r in regions), default=0)
+    return [(r.id, "\u00a0\u00a0" * 2 * (r.depth - top) + r.name) for r in regions]
+
+
 def init(app) -> None:
     app.jinja_env.globals.update(can=can)

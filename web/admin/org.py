@@ -19,7 +19,7 @@ from core.jalali import tehran_day_start
 from core.permissions import ADMIN_AUDIT, ADMIN_REGIONS, ADMIN_USERS, PERMISSIONS
 from core.regions import REGION_KIND_NAMES_FA, Region, RegionKind, add_region
 from core.utilities import UTILITY_NAMES_FA, Utility
-from web.access import requires, user_regions
+from web.access import region_choices, requires, user_regions
 from web.admin import bp
 from web.fields import JalaliDateField, PersianStringField
 
@@ -52,7 +52,7 @@ class RolePermissionsForm(FlaskForm):
 def regions():
     mine = user_regions(ADMIN_REGIONS)
     form = RegionForm()
-    form.parent.choices = [(r.id, r.name) for r in mine]
+    form.parent.choices = region_choices([r for r in mine if r.kind != RegionKind.OFFICE])
     if form.validate_on_submit():
         parent = db.session.get(Region, form.parent.data)
         if db.session.scalar(select(Region.id).where(Region.code == form.code.data)):

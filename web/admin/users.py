@@ -17,7 +17,7 @@ from core.messages import message_for
 from core.permissions import ADMIN_USERS, scope_to_regions
 from core.regions import Region
 from core.text import normalize_persian
-from web.access import requires, user_regions
+from web.access import region_choices, requires, user_regions
 from web.admin import bp
 from web.fields import PersianStringField
 
@@ -138,7 +138,7 @@ def user_edit(user_id: int):
 def _assignment_form() -> AssignmentForm:
     form = AssignmentForm()
     form.role.choices = [(r.id, r.name) for r in db.session.scalars(select(Role).order_by(Role.name))]
-    form.region.choices = [(r.id, r.name) for r in user_regions(ADMIN_USERS)]
+    form.region.choices = region_choices(user_regions(ADMIN_USERS))
     return form
 
 
