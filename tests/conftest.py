@@ -19,30 +19,35 @@ from core.db import db
 from madam.app import create_app
 from madam.demo import load_demo
 
-TEST_DB_URL = os.environ.get("MADAM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/madam_test")
+_BASE_DB_URL = os.environ.get("MADAM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/madam_test")
+# One database per test run, so two runs on one machine (a developer's and CI's) never collide.
+TEST_DB_URL = f"{_BASE_DB_URL}_{os.getpid()}"
 TEST_REDIS_URL = os.environ.get("MADAM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
-def _recreate_database(url: str) -> None:
+def _admin_sql(url: str, *statements: str) -> None:
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or "test" not in name:
         raise RuntimeError(f"refusing to recreate database {name!r}: its name must contain 'test'")
     admin_url = parts._replace(path="/postgres").geturl()
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        for statement in statements:
+            conn.execute(statement.format(name=name))
 
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    _recreate_database(TEST_DB_URL)
+    _admin_sql(TEST_DB_URL, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', 'CREATE DATABASE "{name}"')
     data_dir = tmp_path_factory.mktemp("data")
     env = {"MADAM_DATA_DIR": str(data_dir), "MADAM_DATABASE_URL": TEST_DB_URL}
     application = create_app({"TESTING": True, "SERVER_NAME": None}, env=env)
     with application.app_context():
         upgrade()
-    return application
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+    _admin_sql(TEST_DB_URL, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
