@@ -1,0 +1,1 @@
+"""Tariff types and tariffs, meter readings, bill calculation and billing runs."""

@@ -1,0 +1,1 @@
+"""The kernel every package stands on: database, money, identifiers, dates and text, accounts, audit, jobs."""

@@ -7,7 +7,7 @@ commits; the edges (web request, job, CLI command) commit once.
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -57,6 +57,18 @@ class TZDateTime(TypeDecorator):
 
 class CreatedAt:
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow, nullable=False)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """SQLite (the embedded default) enforces foreign keys only when asked, and reads beside a
+    writer only in WAL mode."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
 
 
 def is_postgresql(session_or_engine) -> bool:

@@ -1,0 +1,1 @@
+"""The SpiffWorkflow runtime: process versions, instances, work items, service operations, timers."""

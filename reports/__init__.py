@@ -1,0 +1,1 @@
+"""Read-only report queries and their exports."""

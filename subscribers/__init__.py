@@ -1,0 +1,1 @@
+"""Subscriber registry: subscribers, premises, service points, meters, contracts, documents, outages."""

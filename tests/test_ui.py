@@ -91,3 +91,12 @@ def test_a_server_error_gets_a_persian_page(failing_app):
     assert response.status_code == 500
     body = response.get_data(as_text=True)
     assert "خطایی در سامانه رخ داد" in body and "RuntimeError" not in body and "Traceback" not in body
+
+
+def test_pages_carry_security_headers_and_signed_in_pages_are_not_cached(client, demo):
+    anonymous = client.get("/login")
+    assert "frame-ancestors 'none'" in anonymous.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in anonymous.headers["Content-Security-Policy"]
+    assert anonymous.headers["X-Content-Type-Options"] == "nosniff"
+    login(client, "clerk")
+    assert client.get("/").headers["Cache-Control"] == "no-store"
