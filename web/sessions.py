@@ -10,7 +10,6 @@ from core.audit import Origin, reset_origin, set_origin
 from core.audit import audit as write_audit
 from core.db import db
 
-
 # Scripts, styles, fonts and images come only from this site; nothing may frame its pages.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
