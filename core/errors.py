@@ -18,5 +18,9 @@ class NotFound(DomainError):
     pass
 
 
+class Conflict(DomainError):
+    """Someone else changed the same thing first (e.g. two experts completing one task)."""
+
+
 class PermissionDenied(DomainError):
     pass

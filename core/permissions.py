@@ -79,6 +79,16 @@ def has_permission(session, user, permission: str, region: Region | None = None)
     return False
 
 
+def holds_role(session, user, role_code: str, region: Region) -> bool:
+    """Whether the user holds the role in this region or in one above it."""
+    rows = session.execute(
+        select(Region.path).select_from(Assignment)
+        .join(Role, Assignment.role_id == Role.id).join(Region, Assignment.region_id == Region.id)
+        .where(Assignment.user_id == user.id, Role.code == role_code)
+    ).scalars()
+    return any(region.path.startswith(path) for path in rows)
+
+
 def permission_region_paths(session, user, permission: str) -> list[str]:
     """The region paths where the user holds `permission`, none nested in another."""
     paths = sorted({path for perm, path in _grants(session, user) if perm == permission})

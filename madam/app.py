@@ -1,5 +1,7 @@
 """The composition root: builds the Flask app from settings and the packages' pieces."""
 
+import importlib
+
 from flask import Flask
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -39,5 +41,7 @@ def create_app(overrides: dict | None = None, env=None) -> Flask:
     login_manager.init_app(app)
     app.extensions["madam_jobs"] = JobBackend(app.config["MADAM_REDIS_URL"])
 
+    for module in ("engine.operations", *app.config["MADAM_OPERATION_MODULES"]):
+        importlib.import_module(module)  # each registers its service-task operations
     web.register(app, login_manager)
     return app

@@ -1,8 +1,10 @@
 """The `madam` command: serve, worker, db, demo, user, check (and Flask's own commands)."""
 
+import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -20,6 +22,8 @@ from core.jobs import QUEUES, ping_job
 from core.messages import message_for
 from core.regions import Region
 from core.standard_roles import ensure_standard_roles
+from madam.scheduler import start_timer_loop
+from madam.settings import REPO_ROOT
 
 
 def _create_app():
@@ -46,6 +50,9 @@ def serve(host, port, workers):
         gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
                     "madam.wsgi:app"]
         os.execvp(sys.executable, gunicorn)  # noqa: S606  (this process becomes gunicorn)
+    _deploy_builtin_processes()
+    if not app.extensions["madam_jobs"].redis_url:
+        start_timer_loop(app)  # embedded mode: no worker, the server fires timers itself
     click.echo(f"Madam is at http://{host}:{port}  (database: {_safe_url()}; jobs: "
                f"{app.extensions['madam_jobs'].name})")
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
@@ -62,7 +69,11 @@ def worker(queues, burst):
     backend = current_app.extensions["madam_jobs"]
     if not backend.redis_url:
         raise click.ClickException("MADAM_REDIS_URL is not set: jobs run in-process and no worker is needed.")
-    run_worker(current_app._get_current_object(), queues or QUEUES, burst=burst)
+    app = current_app._get_current_object()
+    _deploy_builtin_processes()
+    if not burst:
+        start_timer_loop(app)
+    run_worker(app, queues or QUEUES, burst=burst)
 
 
 @main.command()
@@ -100,6 +111,56 @@ def _ask_worker(backend, timeout: int) -> str | None:
         time.sleep(0.2)
     job.delete()  # nobody answered: leave no ping behind for a worker started later
     return None
+
+
+def _deploy_builtin_processes(echo=False) -> None:
+    """Deploy processes/ and forms/ where their content changed since the last deploy."""
+    from engine.catalogue import InvalidProcess, sync_directory
+
+    try:
+        results = sync_directory(db.session, None, REPO_ROOT / "processes", REPO_ROOT / "forms")
+    except InvalidProcess as error:
+        db.session.rollback()
+        raise click.ClickException("a built-in process is invalid:\n" + json.dumps(
+            error.verdict, ensure_ascii=False, indent=2)) from error
+    db.session.commit()
+    if echo:
+        for version, created in results:
+            state = "deployed" if created else "unchanged"
+            click.echo(f"{version.process_key} v{version.version}: {state} ({version.source})")
+
+
+@main.group()
+def processes():
+    """Built-in processes."""
+
+
+@processes.command("sync")
+@with_appcontext
+def processes_sync():
+    """Deploy processes/*.bpmn with their forms as new versions where they changed."""
+    _deploy_builtin_processes(echo=True)
+
+
+@main.group()
+def process():
+    """One process file."""
+
+
+@process.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--forms", "forms_dir", type=click.Path(file_okay=False), help="where the forms are (default: forms/)")
+@with_appcontext
+def process_validate(files, forms_dir):
+    """Print a JSON verdict per file: {"file", "ok", "errors": [{"element", "message"}]}."""
+    from engine.catalogue import validate_file
+
+    ok = True
+    for name in files:
+        verdict = validate_file(db.session, Path(name), Path(forms_dir) if forms_dir else REPO_ROOT / "forms")
+        ok = ok and verdict["ok"]
+        click.echo(json.dumps({key: verdict[key] for key in ("file", "ok", "errors")}, ensure_ascii=False))
+    sys.exit(0 if ok else 1)
 
 
 def _safe_url() -> str:

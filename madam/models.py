@@ -2,5 +2,6 @@
 
 from core import accounts, audit, regions  # noqa: F401
 from core.db import db
+from engine import models as engine_models  # noqa: F401
 
 metadata = db.metadata

@@ -10,6 +10,7 @@ MADAM_SESSION_MAX_HOURS      sign out this long after signing in, whatever happe
 MADAM_LOGIN_MAX_FAILURES     wrong passwords before the account is locked (default 5)
 MADAM_LOGIN_LOCKOUT_MINUTES  how long it stays locked (default 15)
 MADAM_UPLOAD_MAX_MB          largest accepted upload (default 10)
+MADAM_OPERATION_MODULES      extra Python modules of service-task operations, comma-separated
 """
 
 import os
@@ -86,4 +87,6 @@ def load_settings(env=None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Tehran",
         "BABEL_TRANSLATION_DIRECTORIES": str(REPO_ROOT / "madam" / "translations"),
         "LANGUAGES": ("fa", "en"),
+        "MADAM_OPERATION_MODULES": [m.strip() for m in env.get("MADAM_OPERATION_MODULES", "").split(",")
+                                    if m.strip()],
     }

@@ -1,0 +1,145 @@
+"""What experts do to work items: claim, unclaim, complete, refer (ارجاع), return, comment."""
+
+from sqlalchemy import select
+
+from core.accounts import Role, User
+from core.db import utcnow
+from core.errors import Conflict, DomainError, PermissionDenied
+from core.permissions import holds_role
+from core.regions import Region
+from engine.events import record
+from engine.models import InstanceEvent, WorkItem, WorkItemStatus
+from engine.runtime import advance, flush_or_conflict, lock, require_open, task_of
+
+
+def _open_item(session, work_item_id: int):
+    """Lock the item's instance, then read the item: the lock orders concurrent actions on one case."""
+    item = session.get(WorkItem, work_item_id)
+    if item is None:
+        raise DomainError("work_item.unknown", work_item_id=work_item_id)
+    instance = lock(session, item.instance_id)
+    session.refresh(item)
+    require_open(instance)
+    if item.status != WorkItemStatus.OPEN:
+        raise Conflict("work_item.done", status=item.status)
+    return instance, item
+
+
+def may_work_on(session, user, item: WorkItem) -> bool:
+    if item.assignee_id is not None:
+        return item.assignee_id == user.id
+    if item.claimed_by_id is not None and item.claimed_by_id != user.id:
+        return False
+    return holds_role(session, user, item.role_code, session.get(Region, item.region_id))
+
+
+def _require_may_work(session, user, item):
+    if not may_work_on(session, user, item):
+        if item.assignee_id is None and item.claimed_by_id and item.claimed_by_id != user.id:
+            raise Conflict("work_item.claimed_by_other")
+        raise PermissionDenied("work_item.not_yours")
+
+
+def claim(session, actor, work_item_id: int) -> WorkItem:
+    instance, item = _open_item(session, work_item_id)
+    _require_may_work(session, actor, item)
+    item.claimed_by_id, item.claimed_at = actor.id, utcnow()
+    record(session, instance, actor, "claimed", item.task_name, item)
+    flush_or_conflict(session)
+    return item
+
+
+def unclaim(session, actor, work_item_id: int) -> WorkItem:
+    instance, item = _open_item(session, work_item_id)
+    if item.claimed_by_id != actor.id:
+        raise PermissionDenied("work_item.not_yours")
+    item.claimed_by_id = item.claimed_at = None
+    record(session, instance, actor, "unclaimed", item.task_name, item)
+    flush_or_conflict(session)
+    return item
+
+
+def complete(session, actor, work_item_id: int, form_data: dict):
+    """Complete the task with the form's data and run the engine on. Two experts completing the same
+    item: the second waits for the first's lock, then finds the item done and gets a Conflict."""
+    instance, item = _open_item(session, work_item_id)
+    _require_may_work(session, actor, item)
+    before = {}
+
+    def apply(workflow):
+        task = task_of(workflow, item.task_id)
+        before.update({key: task.data.get(key) for key in form_data})
+        task.data.update(form_data)
+        task.run()
+
+    item.status, item.completed_by_id, item.completed_at = WorkItemStatus.COMPLETED, actor.id, utcnow()
+    item.claimed_by_id = item.claimed_by_id or actor.id
+    changes = {key: [before.get(key), value] for key, value in form_data.items() if before.get(key) != value}
+    advance(session, instance, actor, prepare=apply)
+    record(session, instance, actor, "completed", item.task_name, item, data=changes)
+    flush_or_conflict(session)
+    return instance
+
+
+def refer(session, actor, work_item_id: int, *, to_user: User | None = None, to_role: str | None = None,
+          note: str = "") -> WorkItem:
+    """ارجاع: hand the item to a named user or to everyone holding a role, with a note."""
+    instance, item = _open_item(session, work_item_id)
+    _require_may_work(session, actor, item)
+    if (to_user is None) == (to_role is None):
+        raise DomainError("work_item.refer_to_one", field="to")
+    if to_role is not None and session.scalar(select(Role.id).where(Role.code == to_role)) is None:
+        raise DomainError("role.unknown", field="to_role", role=to_role)
+    item.assignee_id = to_user.id if to_user else None
+    item.role_code = to_role or item.role_code
+    item.claimed_by_id = to_user.id if to_user else None
+    item.claimed_at = utcnow() if to_user else None
+    item.note = note or None
+    record(session, instance, actor, "referred", item.task_name, item, note=note,
+           data={"to_user": getattr(to_user, "username", None), "to_role": to_role})
+    flush_or_conflict(session)
+    return item
+
+
+def return_to_previous(session, actor, work_item_id: int, note: str):
+    """Send the case back to the previous user task, to the expert who did it, with the reason."""
+    if not (note or "").strip():
+        raise DomainError("field.required", field="note")
+    instance, item = _open_item(session, work_item_id)
+    _require_may_work(session, actor, item)
+    previous = session.scalar(
+        select(WorkItem).where(WorkItem.instance_id == instance.id, WorkItem.status == WorkItemStatus.COMPLETED,
+                               WorkItem.task_name != item.task_name)
+        .order_by(WorkItem.completed_at.desc(), WorkItem.id.desc()).limit(1))
+    if previous is None:
+        raise Conflict("work_item.nothing_before")
+
+    def reset(workflow):
+        workflow.reset_from_task_id(task_of(workflow, previous.task_id).id)
+        # SpiffWorkflow 3.2 leaves the dropped branch's waiting events (e.g. a boundary timer of the
+        # task being returned) registered; they would fire on a task that no longer exists.
+        for task in list(workflow.event_manager.tasks.values()):
+            if task.parent is None or task.id not in task.workflow.tasks:
+                workflow.event_manager.remove_task(task)
+
+    advance(session, instance, actor, prepare=reset)
+    reopened = session.scalar(select(WorkItem).where(
+        WorkItem.instance_id == instance.id, WorkItem.task_id == previous.task_id,
+        WorkItem.status == WorkItemStatus.OPEN))
+    if reopened is not None and previous.completed_by_id:
+        reopened.assignee_id = reopened.claimed_by_id = previous.completed_by_id
+        reopened.note = note
+    record(session, instance, actor, "returned", item.task_name, item, note=note,
+           data={"to_task": previous.task_name})
+    flush_or_conflict(session)
+    return reopened
+
+
+def comment(session, actor, instance_id: int, note: str, work_item: WorkItem | None = None) -> InstanceEvent:
+    if not (note or "").strip():
+        raise DomainError("field.required", field="note")
+    instance = lock(session, instance_id)
+    event = record(session, instance, actor, "commented", getattr(work_item, "task_name", None), work_item,
+                   note=note.strip())
+    flush_or_conflict(session)
+    return event

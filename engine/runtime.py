@@ -1,0 +1,206 @@
+"""Running instances: start, advance under a row lock, and keep work items, timers and message waits
+in step with the workflow. Every function flushes; the caller commits (one commit per action)."""
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import jdatetime
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from core.db import utcnow
+from core.errors import Conflict, DomainError
+from core.jalali import as_tehran
+from core.regions import Region
+from engine import state
+from engine.catalogue import latest_version
+from engine.events import record
+from engine.models import (
+    BusinessKeySequence,
+    Instance,
+    InstanceStatus,
+    MessageWait,
+    Timer,
+    TimerStatus,
+    WorkItem,
+    WorkItemStatus,
+)
+from engine.script_engine import current_step
+from engine.validation import parse_duration
+
+DEFAULT_RETRY_BACKOFF_BASE = 2
+
+
+def next_business_key(session) -> str:
+    """`1405-000123`: the Jalali year and a sequence that restarts each year, under a row lock."""
+    year = jdatetime.date.fromgregorian(date=as_tehran(utcnow()).date()).year
+    row = session.scalar(select(BusinessKeySequence).where(BusinessKeySequence.year == year).with_for_update())
+    if row is None:
+        try:
+            with session.begin_nested():
+                row = BusinessKeySequence(year=year, last=0)
+                session.add(row)
+        except Exception:  # another request created this year's row first: lock it instead
+            row = session.scalar(select(BusinessKeySequence).where(BusinessKeySequence.year == year)
+                                 .with_for_update())
+    row.last += 1
+    session.flush()
+    return f"{year}-{row.last:06d}"
+
+
+def start_instance(session, actor, process_key: str, region: Region, data: dict | None = None,
+                   subscriber_id: int | None = None, contract_id: int | None = None) -> Instance:
+    version = latest_version(session, process_key)
+    workflow = state.new_workflow(version)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data or {})
+    instance = Instance(
+        version_id=version.id, version=version, process_key=version.process_key,
+        business_key=next_business_key(session), status=InstanceStatus.RUNNING, region_id=region.id,
+        subscriber_id=subscriber_id, contract_id=contract_id, initiator_id=getattr(actor, "id", None),
+        state=state.dump(workflow),
+    )
+    session.add(instance)
+    session.flush()
+    record(session, instance, actor, "started", data=data or {})
+    advance(session, instance, actor, workflow)
+    return instance
+
+
+def lock(session, instance_id: int) -> Instance:
+    """The instance row, locked until the transaction ends: every change to an instance goes through here."""
+    instance = session.scalar(select(Instance).where(Instance.id == instance_id).with_for_update()
+                              .execution_options(populate_existing=True))
+    if instance is None:
+        raise DomainError("instance.unknown", instance_id=instance_id)
+    return instance
+
+
+def require_open(instance: Instance) -> None:
+    if instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED):
+        raise Conflict("instance.closed", status=instance.status)
+    if instance.status == InstanceStatus.SUSPENDED:
+        raise Conflict("instance.suspended")
+
+
+def advance(session, instance: Instance, actor, workflow=None, prepare=None) -> None:
+    """Run the engine as far as it goes. The engine steps run in a savepoint: if a service task or
+    script fails, nothing they did is kept, the instance keeps the state it had before them and goes
+    to `error` (or waits for a retry when the diagram asks for retries)."""
+    workflow = workflow or state.load(instance.version, instance.state)
+    if prepare is not None:
+        prepare(workflow)  # the caller's change (a completed form, a caught message): always kept
+    instance.state = state.dump(workflow)
+    instance.last_progress_at = utcnow()
+    token = current_step.set({"session": session, "instance": instance, "actor": actor})
+    try:
+        with session.begin_nested():
+            workflow.do_engine_steps()
+            _sync(session, instance, workflow)
+            instance.state = state.dump(workflow)
+            instance.error_task = instance.error_message = None
+            session.flush()
+    except (SpiffWorkflowException, DomainError) as exc:
+        _fail(session, instance, actor, state.load(instance.version, instance.state), exc)
+    finally:
+        current_step.reset(token)
+
+
+def _fail(session, instance, actor, workflow, exc) -> None:
+    task = getattr(exc, "task", None)
+    task_name = (task.task_spec.bpmn_id or task.task_spec.name) if task is not None else None
+    message = str(exc)
+    _sync(session, instance, workflow)  # the work items etc. as they were before the failed step
+    instance.error_task, instance.error_message = task_name, message[:4000]
+    retries = getattr(task.task_spec, "retries", None) if task is not None else None
+    attempts = 1 + len(session.scalars(select(Timer.id).where(
+        Timer.instance_id == instance.id, Timer.kind == "retry", Timer.task_id == str(task.id))).all()
+    ) if task is not None else 1
+    if retries and attempts <= retries:
+        base = getattr(task.task_spec, "retry_backoff_base", None) or DEFAULT_RETRY_BACKOFF_BASE
+        due = utcnow() + timedelta(seconds=base ** attempts)
+        session.add(Timer(instance_id=instance.id, task_id=str(task.id), task_name=task_name, kind="retry",
+                          due_at=due))
+        instance.status = InstanceStatus.WAITING
+        record(session, instance, actor, "retry_scheduled", task_name=task_name, note=message,
+               data={"attempt": attempts, "of": retries, "due_at": due.isoformat()})
+    else:
+        instance.status = InstanceStatus.ERROR
+        record(session, instance, actor, "failed", task_name=task_name, note=message)
+    session.flush()
+
+
+def ready_user_tasks(workflow):
+    return workflow.get_tasks(state=TaskState.READY, manual=True)
+
+
+def _sync(session, instance: Instance, workflow) -> None:
+    """Bring work items, timers and message waits in line with the workflow's ready and waiting tasks."""
+    now = utcnow()
+    ready = {str(task.id): task for task in ready_user_tasks(workflow)}
+    open_items = {item.task_id: item for item in session.scalars(
+        select(WorkItem).where(WorkItem.instance_id == instance.id, WorkItem.status == WorkItemStatus.OPEN))}
+    for task_id, item in open_items.items():
+        if task_id not in ready:
+            item.status = WorkItemStatus.CANCELLED
+    for task_id, task in ready.items():
+        if task_id not in open_items:
+            session.add(_work_item(instance, task, now))
+
+    waiting = {str(task.id): task for task in workflow.event_manager.tasks.values()}
+    timers = {t.task_id: t for t in session.scalars(select(Timer).where(
+        Timer.instance_id == instance.id, Timer.kind == "timer", Timer.status == TimerStatus.PENDING))}
+    waits = {w.task_id: w for w in session.scalars(select(MessageWait).where(MessageWait.instance_id == instance.id))}
+    for task_id, task in waiting.items():
+        definition = task.task_spec.event_definition
+        kind = type(definition).__name__
+        if "Timer" in kind and task_id not in timers:
+            due = datetime.fromisoformat(definition.details(task).value)
+            session.add(Timer(instance_id=instance.id, task_id=task_id, task_name=_task_name(task), due_at=due))
+        elif "Message" in kind and task_id not in waits:
+            session.add(MessageWait(instance_id=instance.id, task_id=task_id, name=definition.name,
+                                    business_key=instance.business_key, contract_id=instance.contract_id))
+    for task_id, timer in timers.items():
+        if task_id not in waiting:
+            timer.status = TimerStatus.CANCELLED
+    for task_id, wait in waits.items():
+        if task_id not in waiting:
+            session.delete(wait)
+
+    if workflow.is_completed():
+        instance.status, instance.completed_at = InstanceStatus.COMPLETED, now
+    elif instance.status not in (InstanceStatus.SUSPENDED, InstanceStatus.TERMINATED):
+        instance.status = InstanceStatus.RUNNING if ready else InstanceStatus.WAITING
+    session.flush()
+
+
+def _task_name(task) -> str:
+    return task.task_spec.bpmn_id or task.task_spec.name
+
+
+def _work_item(instance: Instance, task, now) -> WorkItem:
+    properties = task.task_spec.extensions.get("properties", {})
+    sla = properties.get("sla")
+    return WorkItem(
+        instance_id=instance.id, task_id=str(task.id), task_name=_task_name(task),
+        title=task.task_spec.bpmn_name or _task_name(task), role_code=task.task_spec.lane or "",
+        region_id=instance.region_id, form_key=properties.get("formKey"),
+        due_at=now + parse_duration(sla) if sla else None, created_at=now, status=WorkItemStatus.OPEN,
+    )
+
+
+def task_of(workflow, task_id: str):
+    task = workflow.get_task_from_id(UUID(task_id))
+    if task is None:
+        raise Conflict("task.gone", task_id=task_id)
+    return task
+
+
+def flush_or_conflict(session) -> None:
+    """Optimistic check on top of the row lock (SQLite has no FOR UPDATE): a stale instance is a conflict."""
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict("instance.changed") from exc

@@ -1,0 +1,76 @@
+"""SpiffWorkflow's script engine with the restricted evaluator and our operation registry.
+
+Scripts, conditions and service-task parameters written by analysts run in `engine.evaluator`;
+service tasks call registered operations inside the current step's transaction.
+"""
+
+import contextvars
+import json
+from datetime import date, datetime
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from engine import evaluator
+from engine.models import OperationRun
+from engine.registry import OPERATIONS, StepContext
+
+# The step being run: set by the runtime around every engine step, read by service tasks.
+current_step: contextvars.ContextVar[dict] = contextvars.ContextVar("madam_current_step")
+
+SCRIPT_TIME_LIMIT = 2.0
+
+
+class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
+    def evaluate(self, expression, context, external_context=None):
+        return evaluator.evaluate(expression, {**(external_context or {}), **context},
+                                  time_limit=SCRIPT_TIME_LIMIT)
+
+    def execute(self, script, context, external_context=None):
+        evaluator.execute(script, context, time_limit=SCRIPT_TIME_LIMIT)
+        return True
+
+
+class OperationFailed(Exception):
+    pass
+
+
+def _json_default(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+class MadamScriptEngine(PythonScriptEngine):
+    def __init__(self):
+        super().__init__(environment=RestrictedEnvironment())
+
+    def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
+        # SpiffWorkflow 3.2's own call_service raises NameError on any failure; ours names the task.
+        try:
+            return json.dumps(self._run_operation(task, operation_name, operation_params or {}),
+                              default=_json_default)
+        except WorkflowTaskException:
+            raise
+        except Exception as exc:
+            raise WorkflowTaskException(f"{operation_name}: {exc}", task=task, exception=exc) from exc
+
+    def _run_operation(self, task, name, params):
+        operation = OPERATIONS.get(name)
+        if operation is None:
+            raise OperationFailed(f"no operation named {name!r} is registered")
+        step = current_step.get()
+        session, instance = step["session"], step["instance"]
+        task_id = str(task.id)
+        done = session.query(OperationRun).filter_by(instance_id=instance.id, task_id=task_id,
+                                                     operation=name).one_or_none()
+        if done is not None:
+            return done.result  # already applied for this task: never twice
+        values = {key: spec["value"] for key, spec in params.items()}
+        context = StepContext(session=session, actor=step.get("actor"), instance=instance, task_id=task_id,
+                              task_name=task.task_spec.bpmn_id or task.task_spec.name, data=dict(task.data))
+        result = operation.func(context, **values)
+        session.add(OperationRun(instance_id=instance.id, task_id=task_id, operation=name, result=result))
+        session.flush()
+        return result

@@ -1,0 +1,76 @@
+"""Catalogue and versions: deploy once per content, instances stay on their version, validate files."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import runtime
+from engine.catalogue import InvalidProcess, deploy, sync_directory
+from engine.models import ProcessVersion, WorkItem
+from tests.conftest import TEST_DB_URL
+from tests.engine_support import DATA, deploy_test_request, read_bpmn, read_forms, region
+
+MADAM = str(Path(sys.executable).with_name("madam"))
+
+
+def test_identical_content_is_deployed_once_and_a_change_is_a_new_version(session, demo):
+    first = deploy_test_request(session, demo["analyst"])
+    again = deploy_test_request(session, demo["analyst"])
+    assert again.id == first.id and first.version == 1
+    assert first.deployed_by_id == demo["analyst"].id and first.deployed_at is not None
+    assert first.name == "درخواست آزمایشی"
+    assert set(first.forms) == {"test_register", "test_approve"}
+    assert "task_specs" in first.spec["spec"]  # the parsed spec is stored with the version
+    second = deploy_test_request(session, demo["analyst"], **{"ثبت درخواست": "ثبت درخواست مشترک"})
+    assert (second.process_key, second.version) == ("test_request", 2)
+    count = session.scalar(select(func.count(ProcessVersion.id)).where(ProcessVersion.process_key == "test_request"))
+    assert count == 2
+
+
+def test_running_instances_stay_on_their_version(session, demo):
+    v1 = deploy_test_request(session, demo["analyst"])
+    instance = runtime.start_instance(session, demo["clerk"], "test_request", region(session, "shiraz-1"))
+    v2 = deploy_test_request(session, demo["analyst"], **{"تأیید فنی": "تأیید فنی نهایی"})
+    newer = runtime.start_instance(session, demo["clerk"], "test_request", region(session, "shiraz-1"))
+    assert (instance.version_id, newer.version_id) == (v1.id, v2.id)
+    from engine.cartable import complete
+
+    item = session.scalar(select(WorkItem).where(WorkItem.instance_id == instance.id))
+    complete(session, demo["clerk"], item.id, {"capacity": 0})
+    approve = session.scalar(select(WorkItem).where(WorkItem.instance_id == instance.id,
+                                                    WorkItem.status == "open"))
+    assert approve.title == "تأیید فنی"  # the old version's name, not v2's
+
+
+def test_an_invalid_diagram_is_refused_with_the_verdict_and_nothing_saved(session, demo):
+    bad = read_bpmn("test_request.bpmn", **{'name="engineer"': 'name="astronaut"'})
+    with pytest.raises(InvalidProcess) as refused:
+        deploy(session, demo["analyst"], bad, read_forms("test_register", "test_approve"))
+    assert any(e["element"] == "approve" and "astronaut" in e["message"] for e in refused.value.verdict["errors"])
+    assert session.scalar(select(func.count(ProcessVersion.id))) == 0
+
+
+def test_sync_deploys_a_folder_and_then_nothing(session, demo):
+    first = sync_directory(session, None, DATA / "processes", DATA / "forms")
+    assert [(v.process_key, created) for v, created in first] == [("test_request", True)]
+    second = sync_directory(session, None, DATA / "processes", DATA / "forms")
+    assert [created for _v, created in second] == [False]
+
+
+def test_process_validate_prints_one_json_verdict_per_file(tmp_path, app):
+    truncated = tmp_path / "truncated.bpmn"
+    truncated.write_text(read_bpmn("test_request.bpmn")[:900], encoding="utf-8")
+    good = DATA / "processes" / "test_request.bpmn"
+    env = {"MADAM_DATABASE_URL": TEST_DB_URL, "MADAM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin",
+           "MADAM_OPERATION_MODULES": "tests.engine_support", "PYTHONPATH": str(Path(__file__).parent.parent)}
+    result = subprocess.run([MADAM, "process", "validate", "--forms", str(DATA / "forms"), str(good),
+                             str(truncated)], env=env, capture_output=True, text=True, timeout=120)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 1, result.stderr
+    assert [(v["file"], v["ok"], v["errors"]) for v in lines[:1]] == [(str(good), True, [])]
+    assert (lines[1]["file"], lines[1]["ok"], lines[1]["errors"][0]["element"]) == (str(truncated), False, "file")
+    assert "Traceback" not in result.stderr
