@@ -31,6 +31,13 @@ NSMAP = {"bpmn": BPMN_NS}
 # The shared validator keeps the error log of its last run only.
 _VALIDATOR_LOCK = threading.Lock()
 _REFERENCES = {"messageRef": "message", "signalRef": "signal", "errorRef": "error", "escalationRef": "escalation"}
+_SPIFF_HINTS = {  # what to do about SpiffWorkflow's most common refusals
+    "Non-default exclusive outgoing sequence flow": "give the flow a condition or make it the gateway's default",
+    "Multiple outgoing flows are not supported": "only a gateway may split the flow, so add one",
+    "No start event found": "add a start event",
+    "A Service Task must have an operator": "name an operation with spiffworkflow:serviceTaskOperator",
+    "Unsupported Catch Event": "give the boundary event a timer, message, signal or error definition",
+}
 
 
 @dataclass(frozen=True)
@@ -111,12 +118,17 @@ def _read_xml(content, errors: list):
     # A diagram is untrusted: no external entities, no DTD, no network.
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
-        return etree.fromstring(bytes(content), parser)
+        root = etree.fromstring(bytes(content), parser)
     except etree.XMLSyntaxError as exc:
         detail = exc.msg if "line" in (exc.msg or "") else f"{exc.msg}, line {exc.lineno}"
         errors.append(_error("file", f"the file is not well-formed XML ({detail}); it may be truncated or "
                                      "not a diagram, so export it from the modeler again"))
         return None
+    if root.getroottree().docinfo.doctype:
+        errors.append(_error("file", "the file declares a DOCTYPE; BPMN diagrams use no DTD or entities, so "
+                                     "remove it"))
+        return None
+    return root
 
 
 def _follows_schema(root, errors: list) -> bool:
@@ -147,7 +159,7 @@ def _parse(root, filename, nodes: dict, errors: list, processes: list) -> list:
                                      "process); model the procedure's steps inside a pool"))
         return []
     if _broken_references(root, errors):
-        return []  # SpiffWorkflow crashes on them with a TypeError
+        return []  # SpiffWorkflow's own messages for these are misleading, or a TypeError of its own
     parser = SpiffBpmnParser(validator=None)
     try:
         parser.add_bpmn_xml(root.getroottree(), filename=filename)
@@ -221,6 +233,9 @@ def _parser_error(exc: Exception, nodes: dict) -> dict:
     # ValidationException.line_number is always '' for lxml nodes (they have .sourceline), hence the lookup.
     line = getattr(exc, "line_number", None) or (nodes[element].sourceline if element in nodes else None)
     where = f"'{element}' (line {line})" if line else f"'{element}'"
+    known = next(((start, hint) for start, hint in _SPIFF_HINTS.items() if start in text), None)
+    if known:  # Spiff may quote the whole XML node: keep its words only
+        text = f"{known[0] if len(text) > 200 else text.rstrip('. ')}; {known[1]}"
     return _error(element, f"SpiffWorkflow cannot build the process at {where}: {text.rstrip('. ')}.")
 
 

@@ -205,3 +205,38 @@ def test_skip_a_failed_task_with_the_data_it_should_have_produced(session, demo)
     [approve] = _open_items(session, instance)
     assert approve.task_name == "approve" and instance.status == "running"
     FAILURES["test.flaky"] = 0
+
+
+def test_migration_moves_what_the_diff_allows_and_refuses_the_rest_with_the_reason(session, demo):
+    from engine import migration
+
+    v1 = deploy_test_request(session, demo["analyst"])
+    at_register = runtime.start_instance(session, demo["clerk"], "test_request", region(session, "shiraz-1"))
+    at_approve = runtime.start_instance(session, demo["clerk"], "test_request", region(session, "shiraz-1"))
+    cartable.complete(session, demo["clerk"], _open_items(session, at_approve)[0].id, {"capacity": 0})
+    # v2 drops the registration step both instances have reached: neither may move.
+    v2 = deploy_test_request(session, demo["analyst"], **{
+        '<bpmn:sequenceFlow id="f_start" sourceRef="start" targetRef="register" />':
+            '<bpmn:sequenceFlow id="f_start" sourceRef="start" targetRef="compute_fee" />',
+        '<bpmn:incoming>f_register</bpmn:incoming>': "<bpmn:incoming>f_start</bpmn:incoming>",
+        "<bpmn:flowNodeRef>register</bpmn:flowNodeRef>": ""})
+    refused = migration.migrate_all(session, demo["admin"], v1.id, v2.id, dry_run=True)
+    assert [(c.can_move, "register" in c.reason) for c in refused] == [(False, True), (False, True)]
+    with pytest.raises(Conflict):
+        migration.migrate(session, demo["admin"], at_register.id, v2.id)
+    # v3 renames the approval and drops the final script, which neither has reached: both move.
+    v3 = deploy_test_request(session, demo["analyst"], **{
+        'name="تأیید فنی"': 'name="تأیید فنی (نسخه ۳)"',
+        '<bpmn:sequenceFlow id="f_approved" sourceRef="approve" targetRef="record" />':
+            '<bpmn:sequenceFlow id="f_approved" sourceRef="approve" targetRef="end" />',
+        '<bpmn:incoming>f_end</bpmn:incoming>': "<bpmn:incoming>f_approved</bpmn:incoming>",
+        "<bpmn:flowNodeRef>record</bpmn:flowNodeRef>": ""})
+    v3.bpmn = v3.bpmn  # loaded, not changed
+    dry = migration.migrate_all(session, demo["admin"], v1.id, v3.id, dry_run=True)
+    assert [c.can_move for c in dry] == [True, True] and at_approve.version_id == v1.id  # dry: nothing moved
+    moved = migration.migrate_all(session, demo["admin"], v1.id, v3.id, dry_run=False)
+    assert [c.can_move for c in moved] == [True, True]
+    assert (at_approve.version_id, at_register.version_id) == (v3.id, v3.id)
+    [approve] = _open_items(session, at_approve)
+    cartable.complete(session, demo["engineer"], approve.id, {"approved": True})
+    assert at_approve.status == "completed" and "migrated" in _actions(session, at_approve)
