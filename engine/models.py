@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, TZDateTime, utcnow
@@ -81,7 +81,7 @@ class WorkItem(Base):
     __tablename__ = "work_items"
     __table_args__ = (
         Index("uq_work_items_open_task", "instance_id", "task_id", unique=True,
-              postgresql_where="status = 'open'", sqlite_where="status = 'open'"),
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
         Index("ix_work_items_inbox", "status", "role_code", "region_id"),
     )
 

@@ -46,6 +46,18 @@ class MadamScriptEngine(PythonScriptEngine):
     def __init__(self):
         super().__init__(environment=RestrictedEnvironment())
 
+    def evaluate(self, task, expression, external_context=None):
+        try:
+            return self.environment.evaluate(expression, task.data, external_context)
+        except evaluator.ScriptError as err:
+            raise WorkflowTaskException(f"{err.message} (in: {expression})", task=task, exception=err) from err
+
+    def execute(self, task, script, external_context=None):
+        try:
+            return self.environment.execute(script, task.data, external_context or {})
+        except evaluator.ScriptError as err:
+            raise WorkflowTaskException(err.message, task=task, exception=err) from err
+
     def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
         # SpiffWorkflow 3.2's own call_service raises NameError on any failure; ours names the task.
         try:

@@ -113,12 +113,13 @@ def _ask_worker(backend, timeout: int) -> str | None:
     return None
 
 
-def _deploy_builtin_processes(echo=False) -> None:
+def _deploy_builtin_processes(echo=False, processes_dir=None, forms_dir=None) -> None:
     """Deploy processes/ and forms/ where their content changed since the last deploy."""
     from engine.catalogue import InvalidProcess, sync_directory
 
     try:
-        results = sync_directory(db.session, None, REPO_ROOT / "processes", REPO_ROOT / "forms")
+        results = sync_directory(db.session, None, Path(processes_dir or REPO_ROOT / "processes"),
+                                 Path(forms_dir or REPO_ROOT / "forms"))
     except InvalidProcess as error:
         db.session.rollback()
         raise click.ClickException("a built-in process is invalid:\n" + json.dumps(
@@ -136,10 +137,12 @@ def processes():
 
 
 @processes.command("sync")
+@click.option("--processes", "processes_dir", type=click.Path(file_okay=False), help="default: processes/")
+@click.option("--forms", "forms_dir", type=click.Path(file_okay=False), help="default: forms/")
 @with_appcontext
-def processes_sync():
+def processes_sync(processes_dir, forms_dir):
     """Deploy processes/*.bpmn with their forms as new versions where they changed."""
-    _deploy_builtin_processes(echo=True)
+    _deploy_builtin_processes(echo=True, processes_dir=processes_dir, forms_dir=forms_dir)
 
 
 @main.group()

@@ -74,3 +74,36 @@ def test_process_validate_prints_one_json_verdict_per_file(tmp_path, app):
     assert [(v["file"], v["ok"], v["errors"]) for v in lines[:1]] == [(str(good), True, [])]
     assert (lines[1]["file"], lines[1]["ok"], lines[1]["errors"][0]["element"]) == (str(truncated), False, "file")
     assert "Traceback" not in result.stderr
+
+
+def test_a_diagram_with_import_os_is_refused_before_it_can_run(session, demo):
+    bad = read_bpmn("test_request.bpmn", **{'outcome = "approved" if approved else "rejected"':
+                                            'import os\noutcome = os.listdir("/")'})
+    with pytest.raises(InvalidProcess) as refused:
+        deploy(session, demo["analyst"], bad, read_forms("test_register", "test_approve"))
+    assert [e["element"] for e in refused.value.verdict["errors"]] == ["record"]
+    assert "import" in refused.value.verdict["errors"][0]["message"]
+
+
+def test_a_script_failing_at_run_time_puts_the_instance_in_error_naming_task_and_line(session, demo):
+    deploy_test_request(session, demo["analyst"], **{'outcome = "approved" if approved else "rejected"':
+                                                    'ratio = 1\noutcome = ratio / 0'})
+    instance = runtime.start_instance(session, demo["clerk"], "test_request", region(session, "shiraz-1"))
+    from engine.cartable import complete
+
+    complete(session, demo["clerk"], session.scalar(select(WorkItem.id)), {"capacity": 0})
+    approve = session.scalar(select(WorkItem).where(WorkItem.status == "open"))
+    complete(session, demo["engineer"], approve.id, {"approved": True})
+    assert (instance.status, instance.error_task) == ("error", "record")
+    assert "line 2" in instance.error_message and "ZeroDivisionError" in instance.error_message
+
+
+def test_processes_sync_deploys_changed_files_only(app, clean_db, tmp_path):
+    env = {"MADAM_DATABASE_URL": TEST_DB_URL, "MADAM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin",
+           "MADAM_OPERATION_MODULES": "tests.engine_support", "PYTHONPATH": str(Path(__file__).parent.parent)}
+    command = [MADAM, "processes", "sync", "--processes", str(DATA / "processes"), "--forms", str(DATA / "forms")]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "test_request v1: deployed (processes/test_request.bpmn)"
+    assert second.stdout.strip() == "test_request v1: unchanged (processes/test_request.bpmn)"

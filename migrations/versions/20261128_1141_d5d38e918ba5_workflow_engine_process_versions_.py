@@ -180,7 +180,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_work_items_due_at'), ['due_at'], unique=False)
         batch_op.create_index('ix_work_items_inbox', ['status', 'role_code', 'region_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_work_items_instance_id'), ['instance_id'], unique=False)
-        batch_op.create_index('uq_work_items_open_task', ['instance_id', 'task_id'], unique=True, postgresql_where="status = 'open'", sqlite_where="status = 'open'")
+        batch_op.create_index('uq_work_items_open_task', ['instance_id', 'task_id'], unique=True, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
 
     if op.get_bind().dialect.name == "postgresql":
         op.execute(EVENTS_TRIGGER)
@@ -191,7 +191,7 @@ def downgrade():
         op.execute("DROP TRIGGER IF EXISTS instance_events_append_only ON instance_events")
         op.execute("DROP FUNCTION IF EXISTS instance_events_append_only()")
     with op.batch_alter_table('work_items', schema=None) as batch_op:
-        batch_op.drop_index('uq_work_items_open_task', postgresql_where="status = 'open'", sqlite_where="status = 'open'")
+        batch_op.drop_index('uq_work_items_open_task', postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
         batch_op.drop_index(batch_op.f('ix_work_items_instance_id'))
         batch_op.drop_index('ix_work_items_inbox')
         batch_op.drop_index(batch_op.f('ix_work_items_due_at'))
