@@ -39,12 +39,15 @@ static: node_modules/.package-lock.json
 	cp 'node_modules/vazirmatn/fonts/webfonts/Vazirmatn[wght].woff2' $(VENDOR)/vazirmatn/fonts/webfonts/
 
 translations: install
-	$(BIN)/pybabel compile --use-fuzzy -d madam/translations -D messages 2>&1 | grep -v '^compiling' || true
+	@for po in madam/translations/*/LC_MESSAGES/*.po; do $(BIN)/pybabel compile -i $$po -o $${po%.po}.mo; done
 
-# Refresh the catalogue after changing UI text: extract, merge, then translate the new entries.
+# Refresh the platform's catalogue after changing UI text: extract, merge, then translate new entries.
+# A package with its own catalogue (madam/translations/fa/LC_MESSAGES/<package>.po) is extracted the same
+# way with its own folders and `-D <package>`.
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o madam/translations/messages.pot .
-	$(BIN)/pybabel update -i madam/translations/messages.pot -d madam/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o madam/translations/messages.pot \
+		--ignore-dirs=".venv node_modules tests" madam core web
+	$(BIN)/pybabel update -i madam/translations/messages.pot -d madam/translations -D messages --no-fuzzy-matching
 
 lint: install
 	$(BIN)/ruff check .

@@ -52,3 +52,54 @@ def mod11_check_digit(digits: str) -> int:
     total = sum(int(d) * (2 + i % 6) for i, d in enumerate(reversed(digits)))
     remainder = total % 11
     return 0 if remainder < 2 else 11 - remainder
+
+
+SERVICE_DIGITS = {"water": 1, "electricity": 2, "gas": 3, "telephone": 4}
+
+
+def make_bill_id(file_code: int | str, company_code: int | str, service_digit: int) -> str:
+    """شناسه قبض: file code (up to 8 digits) + company code (3) + service digit + check digit."""
+    file_part, company = str(int(file_code)), f"{int(company_code):03d}"
+    if len(file_part) > 8 or len(company) != 3 or not 0 <= int(service_digit) <= 9:
+        raise ValueError("a bill ID holds a file code of up to 8 digits, a 3-digit company and a service digit")
+    body = f"{file_part}{company}{int(service_digit)}"
+    return body + str(mod11_check_digit(body))
+
+
+def is_bill_id(value: str | None) -> bool:
+    code = digits_only(value)
+    if not 6 <= len(code) <= 13 or code.lstrip("0") != code:
+        return False
+    return int(code[-1]) == mod11_check_digit(code[:-1])
+
+
+def make_payment_id(amount_rials: int, jalali_year: int, period: int, bill_id: str) -> str:
+    """شناسه پرداخت: amount in thousands + last digit of the Jalali year + period (2) + C1 + C2."""
+    if amount_rials < 1000 or amount_rials % 1000:
+        raise ValueError("a payment ID encodes a whole number of thousands of rials, at least 1,000")
+    if not 0 <= period <= 99:
+        raise ValueError("the period is two digits")
+    fields = f"{amount_rials // 1000}{jalali_year % 10}{period:02d}"
+    c1 = mod11_check_digit(fields)
+    c2 = mod11_check_digit(digits_only(bill_id) + fields + str(c1))
+    return f"{fields}{c1}{c2}"
+
+
+def is_payment_id(bill_id: str | None, payment_id: str | None) -> bool:
+    """Both check digits of a payment ID, the second one tying it to its bill ID."""
+    code, bill = digits_only(payment_id), digits_only(bill_id)
+    if len(code) < 6 or len(code) > 13 or code.lstrip("0") != code or not is_bill_id(bill):
+        return False
+    fields, c1, c2 = code[:-2], int(code[-2]), int(code[-1])
+    return c1 == mod11_check_digit(fields) and c2 == mod11_check_digit(bill + fields + str(c1))
+
+
+def payment_id_amount(payment_id: str) -> int:
+    """The amount a payment ID encodes, in rials."""
+    code = digits_only(payment_id)
+    return int(code[:-5]) * 1000
+
+
+def bill_barcode(bill_id: str, payment_id: str) -> str:
+    """The 26 digits printed as a bill's barcode: both IDs left-padded to 13."""
+    return digits_only(bill_id).zfill(13) + digits_only(payment_id).zfill(13)

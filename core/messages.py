@@ -18,6 +18,11 @@ _MESSAGES = {
 }
 
 
+def register_messages(messages: dict) -> None:
+    """A package adds the words for its own error codes: {code: lambda params: gettext(...)}."""
+    _MESSAGES.update(messages)
+
+
 def message_for(error: DomainError) -> str:
     render = _MESSAGES.get(error.code)
     if render is None:

@@ -57,6 +57,18 @@ def _secret_key(env, production: bool, data_dir: Path) -> str:
     return key_file.read_text().strip()
 
 
+TRANSLATIONS = REPO_ROOT / "madam" / "translations"
+
+
+def translation_domains() -> dict:
+    """One gettext domain per catalogue file (messages.po, subscribers.po, …), so each package keeps
+    its own Persian catalogue; Flask-Babel wants the directory repeated once per domain."""
+    domains = sorted({p.stem for p in TRANSLATIONS.glob("*/LC_MESSAGES/*.po")} | {"messages"},
+                     key=lambda name: (name != "messages", name))
+    return {"BABEL_DOMAIN": ";".join(domains),
+            "BABEL_TRANSLATION_DIRECTORIES": ";".join([str(TRANSLATIONS)] * len(domains))}
+
+
 def load_settings(env=None) -> dict:
     env = os.environ if env is None else env
     mode = env.get("MADAM_ENV", "development")
@@ -85,7 +97,7 @@ def load_settings(env=None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "BABEL_DEFAULT_LOCALE": "fa",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Tehran",
-        "BABEL_TRANSLATION_DIRECTORIES": str(REPO_ROOT / "madam" / "translations"),
+        **translation_domains(),
         "LANGUAGES": ("fa", "en"),
         "MADAM_OPERATION_MODULES": [m.strip() for m in env.get("MADAM_OPERATION_MODULES", "").split(",")
                                     if m.strip()],

@@ -47,11 +47,14 @@ def test_jalali_date_field_accepts_persian_digits_and_explains_mistakes(app):
 
 
 def test_every_message_has_a_persian_translation():
-    with open(REPO_ROOT / "madam/translations/fa/LC_MESSAGES/messages.po", "rb") as po:
-        catalog = read_po(po, locale="fa")
-    untranslated = [m.id for m in catalog if m.id and not m.string]
-    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
-    assert untranslated == [] and fuzzy == []
+    catalogues = sorted((REPO_ROOT / "madam/translations/fa/LC_MESSAGES").glob("*.po"))
+    assert catalogues
+    for path in catalogues:
+        with open(path, "rb") as po:
+            catalog = read_po(po, locale="fa")
+        untranslated = [m.id for m in catalog if m.id and not m.string]
+        fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+        assert (path.name, untranslated, fuzzy) == (path.name, [], [])
 
 
 def test_the_language_switch_is_remembered_for_the_user(client, demo, session):
