@@ -79,6 +79,14 @@ def has_permission(session, user, permission: str, region: Region | None = None)
     return False
 
 
+def role_region_paths(session, user) -> list[tuple[str, str]]:
+    """(role code, region path) for every role the user holds: where work for that role reaches them."""
+    return [tuple(row) for row in session.execute(
+        select(Role.code, Region.path).select_from(Assignment)
+        .join(Role, Assignment.role_id == Role.id).join(Region, Assignment.region_id == Region.id)
+        .where(Assignment.user_id == user.id))]
+
+
 def holds_role(session, user, role_code: str, region: Region) -> bool:
     """Whether the user holds the role in this region or in one above it."""
     rows = session.execute(

@@ -9,6 +9,7 @@ from core.permissions import holds_role
 from core.regions import Region
 from engine.events import record
 from engine.models import InstanceEvent, WorkItem, WorkItemStatus
+from engine.notifications import holders_of, notify
 from engine.runtime import advance, flush_or_conflict, lock, require_open, task_of
 
 
@@ -95,6 +96,8 @@ def refer(session, actor, work_item_id: int, *, to_user: User | None = None, to_
     item.claimed_by_id = to_user.id if to_user else None
     item.claimed_at = utcnow() if to_user else None
     item.note = note or None
+    notify(session, [to_user.id] if to_user else holders_of(session, to_role, item.region_id), "referred", item,
+           note)
     record(session, instance, actor, "referred", item.task_name, item, note=note,
            data={"to_user": getattr(to_user, "username", None), "to_role": to_role})
     flush_or_conflict(session)
@@ -129,10 +132,22 @@ def return_to_previous(session, actor, work_item_id: int, note: str):
     if reopened is not None and previous.completed_by_id:
         reopened.assignee_id = reopened.claimed_by_id = previous.completed_by_id
         reopened.note = note
+        notify(session, [previous.completed_by_id], "returned", reopened, note)
     record(session, instance, actor, "returned", item.task_name, item, note=note,
            data={"to_task": previous.task_name})
     flush_or_conflict(session)
     return reopened
+
+
+def save_draft(session, actor, work_item_id: int, values: dict) -> WorkItem:
+    """Keep what the expert typed without submitting it; only she (or whoever holds the item) sees it."""
+    _instance, item = _open_item(session, work_item_id)
+    _require_may_work(session, actor, item)
+    item.draft = values
+    if item.claimed_by_id is None:
+        item.claimed_by_id, item.claimed_at = actor.id, utcnow()
+    flush_or_conflict(session)
+    return item
 
 
 def comment(session, actor, instance_id: int, note: str, work_item: WorkItem | None = None) -> InstanceEvent:

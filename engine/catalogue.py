@@ -116,6 +116,28 @@ def specs_for(version: ProcessVersion):
     return cached
 
 
+def catches_events(version: ProcessVersion) -> bool:
+    """Whether any task of the version waits for a timer or a message (most user-task-only steps do not)."""
+    spec, subprocess_specs = specs_for(version)
+    kinds = {type(getattr(ts, "event_definition", None)).__name__
+             for s in (spec, *subprocess_specs.values()) for ts in s.task_specs.values()}
+    return any(word in kind for kind in kinds for word in ("Timer", "Message", "Multiple"))
+
+
+def start_roles(version: ProcessVersion) -> set[str]:
+    """The roles whose lane holds the process's start event: who may start a request of this kind."""
+    spec, _subs = specs_for(version)
+    return {ts.lane for ts in spec.task_specs.values() if type(ts).__name__ == "StartEvent" and ts.lane}
+
+
+def latest_versions(session) -> list[ProcessVersion]:
+    newest = (select(ProcessVersion.process_key, func.max(ProcessVersion.version).label("version"))
+              .group_by(ProcessVersion.process_key).subquery())
+    return list(session.scalars(select(ProcessVersion).join(
+        newest, (ProcessVersion.process_key == newest.c.process_key) & (ProcessVersion.version == newest.c.version))
+        .order_by(ProcessVersion.name)))
+
+
 def latest_version(session, process_key: str) -> ProcessVersion:
     version = session.scalar(select(ProcessVersion).where(ProcessVersion.process_key == process_key)
                              .order_by(ProcessVersion.version.desc()).limit(1))

@@ -102,6 +102,7 @@ class WorkItem(Base):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     completed_at: Mapped[datetime | None] = mapped_column(TZDateTime())
     note: Mapped[str | None] = mapped_column(Text)
+    draft: Mapped[dict | None] = mapped_column(JSON)  # what the expert typed and saved, not yet submitted
 
     instance: Mapped[Instance] = relationship()
 
@@ -182,3 +183,19 @@ class BusinessKeySequence(Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Notification(Base):
+    """In-app notices: a new item for my role, an item referred or returned to me."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_unread", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(BIGINT, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # new | referred | returned
+    work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"))
+    text: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(TZDateTime())

@@ -15,7 +15,7 @@ from core.errors import Conflict, DomainError
 from core.jalali import as_tehran
 from core.regions import Region
 from engine import state
-from engine.catalogue import latest_version
+from engine.catalogue import catches_events, latest_version
 from engine.events import record
 from engine.models import (
     BusinessKeySequence,
@@ -27,6 +27,7 @@ from engine.models import (
     WorkItem,
     WorkItemStatus,
 )
+from engine.notifications import notify_new_item
 from engine.script_engine import current_step
 from engine.validation import parse_duration
 
@@ -89,23 +90,40 @@ def advance(session, instance: Instance, actor, workflow=None, prepare=None) -> 
     """Run the engine as far as it goes. The engine steps run in a savepoint: if a service task or
     script fails, nothing they did is kept, the instance keeps the state it had before them and goes
     to `error` (or waits for a retry when the diagram asks for retries)."""
-    workflow = workflow or state.load(instance.version, instance.state)
+    stored = instance.state
+    workflow = workflow or state.load(instance.version, stored)
     if prepare is not None:
         prepare(workflow)  # the caller's change (a completed form, a caught message): always kept
-    instance.state = state.dump(workflow)
     instance.last_progress_at = utcnow()
     token = current_step.set({"session": session, "instance": instance, "actor": actor})
     try:
-        with session.begin_nested():
-            workflow.do_engine_steps()
-            _sync(session, instance, workflow)
-            instance.state = state.dump(workflow)
-            instance.error_task = instance.error_message = None
-            session.flush()
+        if _runs_something(workflow):
+            with session.begin_nested():
+                _step(session, instance, workflow)
+        else:  # only user tasks are ready: nothing can fail, no savepoint needed
+            _step(session, instance, workflow)
     except (SpiffWorkflowException, DomainError) as exc:
-        _fail(session, instance, actor, state.load(instance.version, instance.state), exc)
+        # Rebuild the state the caller's change produced (the failed steps are gone with the savepoint).
+        before = state.load(instance.version, stored)
+        if prepare is not None:
+            prepare(before)
+        instance.state = state.dump(before)
+        _fail(session, instance, actor, before, exc)
     finally:
         current_step.reset(token)
+
+
+def _runs_something(workflow) -> bool:
+    """Whether the engine has an automatic task to run now (script, service, gateway, event…)."""
+    return any(not task.task_spec.manual for task in workflow.get_tasks(state=TaskState.READY))
+
+
+def _step(session, instance, workflow) -> None:
+    workflow.do_engine_steps()
+    _sync(session, instance, workflow)
+    instance.state = state.dump(workflow)
+    instance.error_task = instance.error_message = None
+    session.flush()
 
 
 def _fail(session, instance, actor, workflow, exc) -> None:
@@ -147,9 +165,22 @@ def _sync(session, instance: Instance, workflow) -> None:
             item.status = WorkItemStatus.CANCELLED
     for task_id, task in ready.items():
         if task_id not in open_items:
-            session.add(_work_item(instance, task, now))
+            item = _work_item(instance, task, now)
+            session.add(item)
+            session.flush()
+            notify_new_item(session, item)
 
     waiting = {str(task.id): task for task in workflow.event_manager.tasks.values()}
+    if waiting or catches_events(instance.version):
+        _sync_waits(session, instance, waiting)
+    if workflow.is_completed():
+        instance.status, instance.completed_at = InstanceStatus.COMPLETED, now
+    elif instance.status not in (InstanceStatus.SUSPENDED, InstanceStatus.TERMINATED):
+        instance.status = InstanceStatus.RUNNING if ready else InstanceStatus.WAITING
+    session.flush()
+
+
+def _sync_waits(session, instance: Instance, waiting: dict) -> None:
     timers = {t.task_id: t for t in session.scalars(select(Timer).where(
         Timer.instance_id == instance.id, Timer.kind == "timer", Timer.status == TimerStatus.PENDING))}
     waits = {w.task_id: w for w in session.scalars(select(MessageWait).where(MessageWait.instance_id == instance.id))}
@@ -168,12 +199,6 @@ def _sync(session, instance: Instance, workflow) -> None:
     for task_id, wait in waits.items():
         if task_id not in waiting:
             session.delete(wait)
-
-    if workflow.is_completed():
-        instance.status, instance.completed_at = InstanceStatus.COMPLETED, now
-    elif instance.status not in (InstanceStatus.SUSPENDED, InstanceStatus.TERMINATED):
-        instance.status = InstanceStatus.RUNNING if ready else InstanceStatus.WAITING
-    session.flush()
 
 
 def _task_name(task) -> str:

@@ -41,7 +41,7 @@ def create_app(overrides: dict | None = None, env=None) -> Flask:
     login_manager.init_app(app)
     app.extensions["madam_jobs"] = JobBackend(app.config["MADAM_REDIS_URL"])
 
-    for module in ("engine.operations", *app.config["MADAM_OPERATION_MODULES"]):
+    for module in ("engine.operations", "engine.texts", *app.config["MADAM_OPERATION_MODULES"]):
         importlib.import_module(module)  # each registers its service-task operations
     web.register(app, login_manager)
     return app

@@ -1,0 +1,563 @@
+"""Engine benchmark: what persistence, work items and the audit trail cost on top of bare SpiffWorkflow.
+
+One run measures, for the procedure in bench/data/bench_procedure.bpmn (4 user tasks in the lanes of
+counter_clerk → inspector → engineer → finance, 2 service tasks calling the operations registered below,
+1 exclusive gateway with a condition):
+
+1. engine: N instances end to end through Madam's engine with PostgreSQL — `start_instance`, then each of
+   the 4 work items completed with `cartable.complete` as the demo user holding the lane's role, with one
+   commit per action as the web edge does (5 transactions per instance). The loop is timed; the set-up
+   (fresh database, migrations, demo data, deploy) and a short warm-up are not. The engine and plain runs
+   alternate in rounds (--rounds), so that other load on the machine weighs on both alike.
+2. plain: the same diagram parsed with SpiffBpmnParser and run N times in memory with a bare
+   PythonScriptEngine whose call_service calls the same operation functions; no persistence.
+3. storage: 50 more instances left waiting at their 1st and 50 at their 3rd user task; the average size of
+   `Instance.state` (zlib-compressed JSON) and of the whole instance row (`pg_column_size`), plus the rows
+   written beside it (work items, instance events, operation runs).
+4. breakdown: a separate instrumented pass that splits an instance's time into exclusive parts (SQL round
+   trips, state dump/load, SpiffWorkflow's engine steps, the restricted evaluator, ORM flush, commit, the
+   rest), and with --profile a cProfile of a small engine run (top 25 by cumulative time).
+
+Targets (from the issue): ratio plain/engine <= 3, and <= 4 KB of state per waiting instance.
+
+Run from the repository root (it drops and recreates the database it is given, then drops it at the end):
+
+    .venv/bin/python bench/engine.py --instances 300
+    .venv/bin/python bench/engine.py --instances 100 --profile --keep
+"""
+
+import argparse
+import contextlib
+import cProfile
+import functools
+import io
+import json
+import platform
+import pstats
+import re
+import sys
+import tempfile
+import time
+import zlib
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlsplit
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+# This file is named engine.py: run as a script, its folder would come first on sys.path and hide the
+# `engine` package, so the folder is taken off and the repository root put first.
+sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != BENCH_DIR)]
+
+import psycopg  # noqa: E402
+import SpiffWorkflow  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from lxml import etree  # noqa: E402
+from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine  # noqa: E402
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
+from SpiffWorkflow.util.task import TaskState  # noqa: E402
+from sqlalchemy import event, select, text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from core.accounts import User  # noqa: E402
+from core.db import db  # noqa: E402
+from core.regions import Region  # noqa: E402
+from engine import evaluator, script_engine  # noqa: E402
+from engine import state as engine_state  # noqa: E402
+from engine.cartable import complete  # noqa: E402
+from engine.catalogue import deploy  # noqa: E402
+from engine.models import Instance, InstanceStatus, OperationRun, WorkItem, WorkItemStatus  # noqa: E402
+from engine.registry import OPERATIONS, operation  # noqa: E402
+from engine.runtime import start_instance  # noqa: E402
+from madam.app import create_app  # noqa: E402
+from madam.demo import load_demo  # noqa: E402
+
+DATA = BENCH_DIR / "data"
+BPMN_FILE = DATA / "bench_procedure.bpmn"
+FORMS_DIR = DATA / "forms"
+DEFAULT_DB_URL = "postgresql://postgres@127.0.0.1:5432/madam_bench"
+REGION_CODE = "shiraz-1"
+TARGET_RATIO = 3.0
+TARGET_STATE_BYTES = 4096
+
+START_DATA = {"applicant": "محمد رضایی", "national_id": "2280123450", "request_type": "new_branch",
+              "address": "شیراز، خیابان زند، کوچه ۱۲، پلاک ۸", "mobile": "09171234567"}
+# (user task, demo user holding its lane's role, the form's data)
+STEPS = [
+    ("register", "clerk", {"capacity": 32, "phase": "three"}),
+    ("inspect", "inspector", {"meter_distance": 18, "site_ok": True}),
+    ("review", "engineer", {"approved": True, "review_note": "شبکه ظرفیت دارد؛ بلامانع است."}),
+    ("pay", "finance", {"receipt_no": "R-1403-004512"}),
+]
+
+
+# --- The operations the diagram calls: cheap, and the same functions in both runs -----------------------------
+
+
+@operation("bench.compute_fee")
+def compute_fee(ctx, *, capacity, rate=250000):
+    """The branch fee in rials: capacity (amperes) × rate."""
+    return int(capacity) * int(rate)
+
+
+@operation("bench.record_result")
+def record_result(ctx, *, outcome, amount, receipt=""):
+    """The request's outcome as the registry would record it (writes nothing)."""
+    return {"outcome": outcome, "amount": int(amount), "receipt": receipt}
+
+
+# --- Set-up ---------------------------------------------------------------------------------------------------
+
+
+def read_procedure() -> tuple[str, dict]:
+    bpmn = BPMN_FILE.read_text(encoding="utf-8")
+    keys = sorted(set(re.findall(r'name="formKey"\s+value="([^"]+)"', bpmn)))
+    forms = {key: json.loads((FORMS_DIR / f"{key}.json").read_text(encoding="utf-8")) for key in keys}
+    return bpmn, forms
+
+
+def process_key(bpmn: str) -> str:
+    root = etree.fromstring(bpmn.encode())
+    return root.find("{http://www.omg.org/spec/BPMN/20100524/MODEL}process").get("id")
+
+
+def admin_sql(url: str, *statements: str) -> None:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or "bench" not in name:
+        raise SystemExit(f"refusing to recreate database {name!r}: its name must contain 'bench'")
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement.format(name=name))
+
+
+def set_up(database_url: str, data_dir: str):
+    """A fresh database with the schema, the demo data and the procedure deployed; returns (app, key)."""
+    admin_sql(database_url, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', 'CREATE DATABASE "{name}"')
+    app = create_app({"TESTING": False}, env={"MADAM_DATABASE_URL": database_url, "MADAM_DATA_DIR": data_dir})
+    with app.app_context():
+        with contextlib.redirect_stderr(io.StringIO()):  # alembic's INFO lines
+            upgrade()
+        session = db.session
+        load_demo(session)
+        session.commit()
+        bpmn, forms = read_procedure()
+        admin = session.scalar(select(User).where(User.username == "admin"))
+        deploy(session, admin, bpmn, forms, source="bench/data/bench_procedure.bpmn")
+        session.commit()
+    return app, process_key(bpmn)
+
+
+# --- The engine run -------------------------------------------------------------------------------------------
+
+
+class Actors:
+    """The demo users and the region, as the web edge would have them: loaded once, read per request."""
+
+    def __init__(self, session):
+        self.users = {u.username: u for u in session.scalars(select(User))}
+        self.region = session.scalar(select(Region).where(Region.code == REGION_CODE))
+
+
+def engine_start(session, actors: Actors, key: str) -> int:
+    instance = start_instance(session, actors.users["clerk"], key, actors.region, data=dict(START_DATA))
+    instance_id = instance.id
+    session.commit()
+    return instance_id
+
+
+def engine_complete(session, actors: Actors, instance_id: int, step: tuple) -> None:
+    task_name, username, form = step
+    item_id, item_task = session.execute(
+        select(WorkItem.id, WorkItem.task_name)
+        .where(WorkItem.instance_id == instance_id, WorkItem.status == WorkItemStatus.OPEN)).one()
+    if item_task != task_name:
+        raise AssertionError(f"instance {instance_id}: expected the work item {task_name!r}, found {item_task!r}")
+    complete(session, actors.users[username], item_id, dict(form))
+    session.commit()
+
+
+def engine_run(session, actors: Actors, key: str, count: int, steps: int = len(STEPS)) -> list[int]:
+    ids = []
+    for _ in range(count):
+        instance_id = engine_start(session, actors, key)
+        for step in STEPS[:steps]:
+            engine_complete(session, actors, instance_id, step)
+        ids.append(instance_id)
+    return ids
+
+
+def check_engine_results(session, ids: list[int]) -> None:
+    statuses = set(session.scalars(select(Instance.status).where(Instance.id.in_(ids))))
+    if statuses != {InstanceStatus.COMPLETED}:
+        raise AssertionError(f"engine instances not all completed: {statuses}")
+    results = session.scalars(select(OperationRun.result).where(
+        OperationRun.instance_id.in_(ids), OperationRun.operation == "bench.record_result")).all()
+    expected = record_result(None, outcome="approved", amount=compute_fee(None, capacity=32), receipt="R-1403-004512")
+    if len(results) != len(ids) or any(result != expected for result in results):
+        raise AssertionError("engine instances did not all record the expected result")
+
+
+# --- The plain SpiffWorkflow run ------------------------------------------------------------------------------
+
+
+class PlainScriptEngine(PythonScriptEngine):
+    """SpiffWorkflow's own engine (plain eval) with call_service calling the registered functions."""
+
+    def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
+        values = {name: param["value"] for name, param in (operation_params or {}).items()}
+        return json.dumps(OPERATIONS[operation_name].func(None, **values))
+
+
+def plain_specs(key: str):
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_xml(etree.fromstring(BPMN_FILE.read_bytes()), filename=BPMN_FILE.name)
+    return parser.get_spec(key), parser.get_subprocess_specs(key)
+
+
+def plain_run(spec, subprocess_specs, count: int) -> list:
+    engine = PlainScriptEngine()
+    workflows = []
+    for _ in range(count):
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(START_DATA)
+        workflow.do_engine_steps()
+        for task_name, _username, form in STEPS:
+            task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+            if task.task_spec.bpmn_id != task_name:
+                raise AssertionError(f"plain: expected {task_name!r}, found {task.task_spec.bpmn_id!r}")
+            task.data.update(form)
+            task.run()
+            workflow.do_engine_steps()
+        workflows.append(workflow)
+    return workflows
+
+
+def check_plain_results(workflows: list) -> None:
+    expected = record_result(None, outcome="approved", amount=compute_fee(None, capacity=32), receipt="R-1403-004512")
+    for workflow in workflows:
+        if not workflow.is_completed() or workflow.data.get("result") != expected:
+            raise AssertionError(f"plain workflow did not complete as expected: {workflow.data}")
+
+
+# --- The timed runs -------------------------------------------------------------------------------------------
+
+
+def timed_runs(session, actors: Actors, key: str, spec, subprocess_specs, count: int, rounds: int):
+    """Both runs in alternating rounds (engine, plain, engine, plain, ...), so that a background load on the
+    machine weighs on both alike; returns the total seconds of each for `count` instances."""
+    engine_s = plain_s = 0.0
+    done, rounds = 0, max(1, min(rounds, count))
+    for round_ in range(rounds):
+        size = count * (round_ + 1) // rounds - done
+        done += size
+        started = time.perf_counter()
+        ids = engine_run(session, actors, key, size)
+        engine_s += time.perf_counter() - started
+        check_engine_results(session, ids)
+        session.commit()
+        started = time.perf_counter()
+        workflows = plain_run(spec, subprocess_specs, size)
+        plain_s += time.perf_counter() - started
+        check_plain_results(workflows)
+    return engine_s, plain_s
+
+
+# --- Stored bytes per waiting instance ------------------------------------------------------------------------
+
+
+def storage(session, actors: Actors, key: str, count: int, steps_done: int) -> dict:
+    ids = engine_run(session, actors, key, count, steps=steps_done)
+    waiting = session.scalars(select(WorkItem.task_name).where(
+        WorkItem.instance_id.in_(ids), WorkItem.status == WorkItemStatus.OPEN)).all()
+    if len(waiting) != count or set(waiting) != {STEPS[steps_done][0]}:
+        raise AssertionError(f"waiting instances are not all at {STEPS[steps_done][0]!r}: {set(waiting)}")
+    row = session.execute(text(
+        "SELECT avg(length(state)), max(length(state)), avg(pg_column_size(p.*)) "
+        "FROM process_instances p WHERE id = ANY(:ids)"), {"ids": ids}).one()
+    beside = {}
+    for table in ("work_items", "instance_events", "operation_runs"):
+        beside[table] = session.execute(text(
+            f"SELECT coalesce(sum(pg_column_size(t.*)), 0), count(*) FROM {table} t "  # noqa: S608 (fixed names)
+            "WHERE instance_id = ANY(:ids)"), {"ids": ids}).one()
+    states = session.scalars(select(Instance.state).where(Instance.id.in_(ids))).all()
+    session.commit()
+    return {
+        "task": STEPS[steps_done][0], "state": float(row[0]), "state_max": int(row[1]),
+        "row": float(row[2]),
+        "json": sum(len(zlib.decompress(state)) for state in states) / len(states),
+        "beside": {table: (float(size) / count, rows / count) for table, (size, rows) in beside.items()},
+    }
+
+
+# --- What PostgreSQL alone costs here -------------------------------------------------------------------------
+
+
+def postgres_floor(count: int = 200) -> dict:
+    """Round trip of `SELECT 1`, and a durable one-row UPDATE + COMMIT (the least an action can write)."""
+    with db.engine.connect() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS bench_floor (id integer PRIMARY KEY, n integer)"))
+        conn.execute(text("INSERT INTO bench_floor VALUES (1, 0) ON CONFLICT DO NOTHING"))
+        conn.commit()
+        started = time.perf_counter()
+        for _ in range(count):
+            conn.execute(text("SELECT 1"))
+        select_s = (time.perf_counter() - started) / count
+        conn.commit()
+        started = time.perf_counter()
+        for _ in range(count):
+            conn.execute(text("UPDATE bench_floor SET n = n + 1 WHERE id = 1"))
+            conn.commit()
+        commit_s = (time.perf_counter() - started) / count
+        conn.execute(text("DROP TABLE bench_floor"))
+        conn.commit()
+    return {"select": select_s, "update_commit": commit_s}
+
+
+# --- Breakdown: exclusive time per part, from an instrumented pass ---------------------------------------------
+
+
+class Breakdown:
+    """Exclusive wall time per category: entering a nested category pauses the one around it."""
+
+    def __init__(self):
+        self.totals = defaultdict(float)
+        self.calls = defaultdict(int)
+        self.stack = []
+
+    def enter(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.stack:
+            self.totals[self.stack[-1][0]] += now - self.stack[-1][1]
+        self.stack.append([name, now])
+        self.calls[name] += 1
+
+    def exit(self) -> None:
+        now = time.perf_counter()
+        name, started = self.stack.pop()
+        self.totals[name] += now - started
+        if self.stack:
+            self.stack[-1][1] = now
+
+    def wrap(self, name: str, func):
+        @functools.wraps(func)
+        def timed(*args, **kwargs):
+            self.enter(name)
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self.exit()
+
+        return timed
+
+
+CATEGORIES = [
+    ("sql", "SQL cursor execute (psycopg + network + PostgreSQL)"),
+    ("commit", "COMMIT (round trip + fsync + session bookkeeping)"),
+    ("flush", "SQLAlchemy flush (unit of work; excl. cursor)"),
+    ("orm", "SQLAlchemy queries and refreshes (excl. cursor)"),
+    ("dump", "state.dump (to_dict + json + zlib)"),
+    ("load", "state.load (zlib + json + from_dict)"),
+    ("spiff", "SpiffWorkflow do_engine_steps (excl. below)"),
+    ("evaluator", "restricted evaluator (conditions, params)"),
+    ("operation", "service-task glue (OperationRun, excl. SQL)"),
+    ("other", "everything else (cartable, runtime, Spiff task.run, ORM)"),
+]
+
+
+@contextlib.contextmanager
+def instrumented(breakdown: Breakdown, sql_engine):
+    """Wrap the engine's parts in timers for the breakdown pass; everything is put back afterwards."""
+    patches = [
+        (engine_state, "dump", "dump"), (engine_state, "load", "load"), (evaluator, "evaluate", "evaluator"),
+        (BpmnWorkflow, "do_engine_steps", "spiff"), (Session, "flush", "flush"),
+        (Session, "_execute_internal", "orm"),  # under execute(), scalar(), get() and attribute refreshes
+        (script_engine.MadamScriptEngine, "_run_operation", "operation"),
+    ]
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    for owner, name, category in patches:
+        setattr(owner, name, breakdown.wrap(category, getattr(owner, name)))
+
+    def before(*_args):
+        breakdown.enter("sql")
+
+    def after(*_args):
+        breakdown.exit()
+
+    event.listen(sql_engine, "before_cursor_execute", before)
+    event.listen(sql_engine, "after_cursor_execute", after)
+    try:
+        yield
+    finally:
+        event.remove(sql_engine, "before_cursor_execute", before)
+        event.remove(sql_engine, "after_cursor_execute", after)
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+
+
+def breakdown_run(session, actors: Actors, key: str, count: int) -> tuple[Breakdown, float]:
+    breakdown = Breakdown()
+    session.commit = breakdown.wrap("commit", session.commit)  # scoped_session: this object only
+    try:
+        with instrumented(breakdown, db.engine):
+            started = time.perf_counter()
+            breakdown.enter("other")
+            engine_run(session, actors, key, count)
+            breakdown.exit()
+            elapsed = time.perf_counter() - started
+    finally:
+        del session.commit
+    return breakdown, elapsed
+
+
+def profile_run(session, actors: Actors, key: str, count: int) -> str:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    engine_run(session, actors, key, count)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(25)
+    stats.sort_stats("tottime").print_stats(15)
+    by_package = defaultdict(float)
+    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
+        by_package[package_of(filename)] += tottime
+    total = sum(by_package.values())
+    out.write("Own time (tottime) by package, per instance:\n")
+    for package, spent in sorted(by_package.items(), key=lambda kv: -kv[1])[:10]:
+        out.write(f"  {package:<48} {spent / count * 1000:8.2f} ms  {spent / total * 100:5.1f} %\n")
+    text_ = out.getvalue()
+    text_ = text_.replace(str(ROOT) + "/", "").replace(str(Path(SpiffWorkflow.__file__).parent.parent) + "/", "")
+    return re.sub(r"\n{3,}", "\n\n", text_)
+
+
+def package_of(filename: str) -> str:
+    if filename == "~":
+        return "builtins (C: dict.get, zlib, isinstance, ...)"
+    for package in ("sqlalchemy", "psycopg", "SpiffWorkflow", "json", "uuid"):
+        if f"/{package}/" in filename or filename.endswith(f"/{package}.py"):
+            return package + (" (incl. waiting for the server)" if package == "psycopg" else "")
+    path = Path(filename)
+    if ROOT in path.parents and ".venv" not in path.parts:
+        return f"madam: {path.relative_to(ROOT).parts[0]}/"
+    return "other (stdlib, flask, ...)"
+
+
+# --- Report ---------------------------------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def report(args, key, engine_s, plain_s, floor, waits, breakdown, breakdown_s, breakdown_n, pg_version) -> None:
+    n = args.instances
+    engine_rate, plain_rate = n / engine_s, n / plain_s
+    ratio = plain_rate / engine_rate
+    requests = 1 + len(STEPS)
+    print(f"Madam engine benchmark — {BPMN_FILE.relative_to(ROOT)} (process {key}: 4 user tasks, "
+          "2 service tasks, 1 exclusive gateway)")
+    print(f"SpiffWorkflow {getattr(SpiffWorkflow, '__version__', '3.2')}, Python {platform.python_version()}, "
+          f"{pg_version}")
+    print(f"N = {n} instances end to end: start + {len(STEPS)} completions = {requests} commits each; "
+          f"engine and plain alternate in {args.rounds} rounds")
+    print()
+    print(f"engine (PostgreSQL)  : {n} in {engine_s:7.3f} s = {engine_rate:8.1f} instances/s  "
+          f"({engine_s / n * 1000:6.2f} ms per instance, {engine_s / n / requests * 1000:5.2f} ms per action)")
+    print(f"plain SpiffWorkflow  : {n} in {plain_s:7.3f} s = {plain_rate:8.1f} instances/s  "
+          f"({plain_s / n * 1000:6.2f} ms per instance)")
+    print(f"ratio plain/engine   : {ratio:5.2f}x   (target <= {TARGET_RATIO:g}x)   {verdict(ratio <= TARGET_RATIO)}")
+    floor_ms, plain_ms = requests * floor["update_commit"] * 1000, plain_s / n * 1000
+    print(f"PostgreSQL alone     : SELECT 1 round trip {floor['select'] * 1000:.3f} ms, one-row UPDATE + COMMIT "
+          f"{floor['update_commit'] * 1000:.3f} ms; {requests} such transactions = {floor_ms:.2f} ms per instance,")
+    print(f"{'':<23}so with one commit per action the best reachable ratio here is "
+          f"{(plain_ms + floor_ms) / plain_ms:.2f}x")
+    print()
+    print(f"stored bytes per waiting instance ({args.waiting} instances each; target: state <= "
+          f"{TARGET_STATE_BYTES} B)")
+    ok_state = True
+    for wait in waits:
+        ok = wait["state"] <= TARGET_STATE_BYTES
+        ok_state &= ok
+        beside = wait["beside"]
+        beside_total = sum(size for size, _rows in beside.values())
+        print(f"  waiting at {wait['task']:<8} : state {wait['state']:6.0f} B (max {wait['state_max']}; "
+              f"{wait['json']:.0f} B of JSON before zlib)  {verdict(ok)}   whole instance row "
+              f"{wait['row']:6.0f} B  {verdict(wait['row'] <= TARGET_STATE_BYTES)}")
+        rows = ", ".join(f"{table} {rows:.0f} rows {size:.0f} B" for table, (size, rows) in beside.items())
+        print(f"  {'':<19}   rows beside it: {rows}; row + beside = {wait['row'] + beside_total:.0f} B "
+              "(indexes not counted)")
+    if breakdown is not None:
+        print()
+        total = sum(breakdown.totals.values())
+        statements = breakdown.calls["sql"]
+        print(f"breakdown: instrumented pass of {breakdown_n} instances, {breakdown_s / breakdown_n * 1000:.2f} ms "
+              f"per instance (exclusive times; {statements / breakdown_n:.1f} SQL statements and "
+              f"{breakdown.calls['dump'] / breakdown_n:.1f} state dumps per instance)")
+        for category, label in CATEGORIES:
+            spent = breakdown.totals.get(category, 0.0)
+            calls = f"{breakdown.calls.get(category, 0) / breakdown_n:6.1f} calls" if category != "other" else ""
+            print(f"  {label:<56} {spent / breakdown_n * 1000:7.2f} ms  {spent / total * 100:5.1f} %  {calls}")
+        print(f"  {'plain SpiffWorkflow, whole instance (for comparison)':<56} {plain_s / n * 1000:7.2f} ms")
+    print()
+    print(f"targets: ratio {verdict(ratio <= TARGET_RATIO)}, state per waiting instance {verdict(ok_state)}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--instances", "-n", type=int, default=300, help="instances run end to end (default 300)")
+    parser.add_argument("--database-url", default=DEFAULT_DB_URL,
+                        help=f"PostgreSQL database to drop, create and use; its name must contain 'bench' "
+                             f"(default {DEFAULT_DB_URL})")
+    parser.add_argument("--waiting", type=int, default=50, help="instances left waiting per measured task (50)")
+    parser.add_argument("--rounds", type=int, default=10,
+                        help="the runs alternate in this many rounds, so background load hits both alike (10)")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed instances first, in each run (5)")
+    parser.add_argument("--breakdown", type=int, default=50,
+                        help="instances in the instrumented breakdown pass; 0 skips it (default 50)")
+    parser.add_argument("--profile", action="store_true", help="cProfile a small engine run and print it")
+    parser.add_argument("--profile-instances", type=int, default=30, help="instances in the profiled run (30)")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="madam-bench-") as data_dir:
+        app, key = set_up(args.database_url, data_dir)
+        try:
+            with app.app_context():
+                session = db.session
+                actors = Actors(session)
+                pg_version = "PostgreSQL " + session.scalar(text("SHOW server_version"))
+                spec, subprocess_specs = plain_specs(key)
+                # Warm-up: the spec cache, SQLAlchemy's statement cache, the evaluator's compile cache.
+                engine_run(session, actors, key, args.warmup)
+                plain_run(spec, subprocess_specs, args.warmup)
+                engine_s, plain_s = timed_runs(session, actors, key, spec, subprocess_specs, args.instances,
+                                               args.rounds)
+
+                waits = [storage(session, actors, key, args.waiting, steps_done) for steps_done in (0, 2)]
+                breakdown, breakdown_s = None, 0.0
+                if args.breakdown > 0:
+                    breakdown, breakdown_s = breakdown_run(session, actors, key, args.breakdown)
+                floor = postgres_floor()
+                report(args, key, engine_s, plain_s, floor, waits, breakdown, breakdown_s, args.breakdown,
+                       pg_version)
+                if args.profile:
+                    print()
+                    print(f"cProfile of the engine path, {args.profile_instances} instances end to end:")
+                    print(profile_run(session, actors, key, args.profile_instances))
+                session.remove()
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+            if args.keep:
+                print(f"database kept: {args.database_url}")
+            else:
+                admin_sql(args.database_url, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

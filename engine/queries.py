@@ -1,0 +1,105 @@
+"""Reads the cartable and the admin pages share: a query over work items, never over workflow state."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, case, false, func, or_, select
+
+from core.db import utcnow
+from core.permissions import role_region_paths
+from core.regions import Region
+from engine.models import Instance, InstanceEvent, ProcessVersion, WorkItem, WorkItemStatus
+
+DUE_SOON = timedelta(hours=4)
+
+
+def offered_to(session, user):
+    """The condition for open work items offered to `user`: referred to them, claimed by them, or for a
+    role they hold in the item's region (or a region above it) and not yet claimed by someone else."""
+    by_role = [
+        and_(WorkItem.role_code == role,
+             WorkItem.region_id.in_(select(Region.id).where(Region.path.startswith(path, autoescape=True))))
+        for role, path in role_region_paths(session, user)
+    ]
+    unassigned_for_my_roles = and_(
+        WorkItem.assignee_id.is_(None),
+        or_(WorkItem.claimed_by_id.is_(None), WorkItem.claimed_by_id == user.id),
+        or_(*by_role) if by_role else false(),
+    )
+    return and_(WorkItem.status == WorkItemStatus.OPEN,
+                or_(WorkItem.assignee_id == user.id, WorkItem.claimed_by_id == user.id, unassigned_for_my_roles))
+
+
+@dataclass
+class InboxFilter:
+    process_key: str | None = None
+    task_name: str | None = None
+    due: str | None = None  # overdue | soon | later
+    region_id: int | None = None
+    q: str | None = None  # request number (or its tail)
+    sort: str = "due"  # due | received
+    page: int = 1
+    page_size: int = 25
+
+
+def inbox(session, user, flt: InboxFilter):
+    """(rows of (WorkItem, Instance, process name), total) for the cartable page."""
+    now = utcnow()
+    stmt = (select(WorkItem, Instance, ProcessVersion.name)
+            .join(Instance, WorkItem.instance_id == Instance.id)
+            .join(ProcessVersion, Instance.version_id == ProcessVersion.id)
+            .where(offered_to(session, user)))
+    if flt.process_key:
+        stmt = stmt.where(Instance.process_key == flt.process_key)
+    if flt.task_name:
+        stmt = stmt.where(WorkItem.task_name == flt.task_name)
+    if flt.region_id:
+        stmt = stmt.where(WorkItem.region_id == flt.region_id)
+    if flt.due == "overdue":
+        stmt = stmt.where(WorkItem.due_at < now)
+    elif flt.due == "soon":
+        stmt = stmt.where(WorkItem.due_at >= now, WorkItem.due_at < now + DUE_SOON)
+    elif flt.due == "later":
+        stmt = stmt.where(or_(WorkItem.due_at.is_(None), WorkItem.due_at >= now + DUE_SOON))
+    if flt.q:
+        stmt = stmt.where(Instance.business_key.contains(flt.q.strip(), autoescape=True))
+    total = session.scalar(select(func.count()).select_from(stmt.with_only_columns(WorkItem.id).subquery()))
+    order = (WorkItem.due_at.asc().nulls_last(), WorkItem.id) if flt.sort == "due" else (WorkItem.created_at.desc(),
+                                                                                        WorkItem.id.desc())
+    rows = session.execute(stmt.order_by(*order).limit(flt.page_size).offset((flt.page - 1) * flt.page_size)).all()
+    return rows, total
+
+
+def inbox_count(session, user) -> int:
+    """The navigation badge: how many items wait for me."""
+    return session.scalar(select(func.count(WorkItem.id)).where(offered_to(session, user)))
+
+
+def counts_per_procedure(session, user) -> list[tuple[str, str, int, int]]:
+    """(process key, name, open items, overdue items) offered to the user."""
+    now = utcnow()
+    stmt = (select(Instance.process_key, func.max(ProcessVersion.name), func.count(WorkItem.id),
+                   func.sum(case((WorkItem.due_at < now, 1), else_=0)))
+            .select_from(WorkItem).join(Instance, WorkItem.instance_id == Instance.id)
+            .join(ProcessVersion, Instance.version_id == ProcessVersion.id)
+            .where(offered_to(session, user)).group_by(Instance.process_key).order_by(Instance.process_key))
+    return [(key, name, count, int(overdue or 0)) for key, name, count, overdue in session.execute(stmt)]
+
+
+def timeline(session, instance_id: int) -> list[InstanceEvent]:
+    return list(session.scalars(select(InstanceEvent).where(InstanceEvent.instance_id == instance_id)
+                                .order_by(InstanceEvent.id)))
+
+
+def completed_steps(session, instance_id: int) -> list[WorkItem]:
+    return list(session.scalars(select(WorkItem).where(WorkItem.instance_id == instance_id,
+                                                       WorkItem.status == WorkItemStatus.COMPLETED)
+                                .order_by(WorkItem.completed_at)))
+
+
+def my_requests(session, user, page: int = 1, page_size: int = 25):
+    stmt = (select(Instance, ProcessVersion.name).join(ProcessVersion, Instance.version_id == ProcessVersion.id)
+            .where(Instance.initiator_id == user.id))
+    total = session.scalar(select(func.count()).select_from(stmt.with_only_columns(Instance.id).subquery()))
+    rows = session.execute(stmt.order_by(Instance.id.desc()).limit(page_size).offset((page - 1) * page_size)).all()
+    return rows, total
