@@ -13,18 +13,28 @@ from engine.models import Instance, InstanceEvent, ProcessVersion, WorkItem, Wor
 DUE_SOON = timedelta(hours=4)
 
 
-def offered_to(session, user):
-    """The condition for open work items offered to `user`: referred to them, claimed by them, or for a
-    role they hold in the item's region (or a region above it) and not yet claimed by someone else."""
+def _role_scope(session, user):
     by_role = [
         and_(WorkItem.role_code == role,
              WorkItem.region_id.in_(select(Region.id).where(Region.path.startswith(path, autoescape=True))))
         for role, path in role_region_paths(session, user)
     ]
+    return or_(*by_role) if by_role else false()
+
+
+def reachable_by(session, user):
+    """Items the user may look at: theirs, or for a role they hold in the item's region, whatever the state."""
+    return or_(WorkItem.assignee_id == user.id, WorkItem.claimed_by_id == user.id,
+               WorkItem.completed_by_id == user.id, _role_scope(session, user))
+
+
+def offered_to(session, user):
+    """The condition for open work items offered to `user`: referred to them, claimed by them, or for a
+    role they hold in the item's region (or a region above it) and not yet claimed by someone else."""
     unassigned_for_my_roles = and_(
         WorkItem.assignee_id.is_(None),
         or_(WorkItem.claimed_by_id.is_(None), WorkItem.claimed_by_id == user.id),
-        or_(*by_role) if by_role else false(),
+        _role_scope(session, user),
     )
     return and_(WorkItem.status == WorkItemStatus.OPEN,
                 or_(WorkItem.assignee_id == user.id, WorkItem.claimed_by_id == user.id, unassigned_for_my_roles))

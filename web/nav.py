@@ -1,15 +1,19 @@
 """The navigation: each entry shows only to users holding its permission."""
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from core import permissions as p
+from core.db import db
+from engine.queries import inbox_count
 from web.access import can
 
 NAV = [
     # endpoint, label, permission
     ("home.index", _l("Dashboard"), "authenticated"),
+    ("cartable.inbox", _l("Cartable"), p.CARTABLE_USE),
+    ("requests.mine", _l("My requests"), p.CARTABLE_USE),
     ("admin.users", _l("Users"), p.ADMIN_USERS),
     ("admin.regions", _l("Regions"), p.ADMIN_REGIONS),
     ("admin.roles", _l("Roles"), p.ADMIN_USERS),
@@ -18,11 +22,15 @@ NAV = [
 
 
 def visible_nav():
-    return [
-        {"endpoint": endpoint, "url": url_for(endpoint), "label": label}
+    items = [
+        {"endpoint": endpoint, "url": url_for(endpoint), "label": label, "badge": None}
         for endpoint, label, permission in NAV
-        if permission == "authenticated" or can(permission)
+        if endpoint in current_app.view_functions and (permission == "authenticated" or can(permission))
     ]
+    for item in items:
+        if item["endpoint"] == "cartable.inbox":
+            item["badge"] = inbox_count(db.session, current_user) or None
+    return items
 
 
 def init(app) -> None:

@@ -1,0 +1,106 @@
+"""The cartable pages: inbox, task page, actions, starting a request, conflicts, notifications."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from engine import queries, runtime
+from engine.catalogue import sync_directory
+from engine.models import Instance, Notification, WorkItem
+from madam.settings import REPO_ROOT
+from tests.engine_support import region
+from tests.helpers import csrf_token_from, login
+
+
+@pytest.fixture
+def inspection(session, demo):
+    sync_directory(session, None, REPO_ROOT / "processes", REPO_ROOT / "forms")
+    return demo
+
+
+def _start(client):
+    page = client.get("/requests/new").get_data(as_text=True)
+    assert "بازدید و تست کنتور" in page
+    region_id = re.search(r'<option value="(\d+)">امور یک شیراز', page).group(1)
+    return client.post("/requests/new", data={"csrf_token": csrf_token_from(page), "process": "meter_inspection",
+                                              "region": region_id})
+
+
+def test_a_clerk_starts_a_request_and_lands_on_its_first_form(client, session, inspection):
+    login(client, "clerk")
+    response = _start(client)
+    assert response.status_code == 302 and "/cartable/items/" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "ثبت درخواست بازدید" in page and "شماره اشتراک" in page
+    instance = session.scalar(select(Instance))
+    assert re.fullmatch(r"14\d\d-\d{6}", instance.business_key) and instance.initiator_id == inspection["clerk"].id
+    mine = client.get("/requests/mine").get_data(as_text=True)
+    assert instance.business_key.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")) in mine
+
+
+def test_an_invalid_field_is_shown_with_everything_typed_kept_and_nothing_saved(client, session, inspection):
+    login(client, "clerk")
+    task_url = _start(client).headers["Location"]
+    page = client.get(task_url).get_data(as_text=True)
+    response = client.post(task_url, data={"csrf_token": csrf_token_from(page), "action": "complete",
+                                           "subscription_no": "۱۲۳۴۵۶۷۸", "reason": "faulty",
+                                           "mobile": "0912", "description": "کنتور صدا می‌دهد"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "کنتور صدا می‌دهد" in body and 'value="0912"' in body
+    item = session.scalar(select(WorkItem).where(WorkItem.task_name == "register_request"))
+    assert item.status == "open"
+    fixed = client.post(task_url, data={"csrf_token": csrf_token_from(body), "action": "complete",
+                                        "subscription_no": "12345678", "reason": "faulty",
+                                        "mobile": "09121234567", "description": ""})
+    assert fixed.status_code == 302
+    visit = session.scalar(select(WorkItem).where(WorkItem.task_name == "site_visit"))
+    assert visit.role_code == "inspector" and visit.status == "open"
+
+
+def test_the_inspector_sees_it_in_his_cartable_with_a_badge_and_a_notice(client, session, inspection):
+    instance = runtime.start_instance(session, inspection["clerk"], "meter_inspection", region(session, "shiraz-1"))
+    from engine.cartable import complete
+
+    first = session.scalar(select(WorkItem).where(WorkItem.instance_id == instance.id))
+    complete(session, inspection["clerk"], first.id, {"subscription_no": "12345678", "reason": "faulty",
+                                                       "mobile": "09121234567"})
+    session.commit()
+    login(client, "inspector")
+    inbox = client.get("/cartable").get_data(as_text=True)
+    assert "بازدید از محل و آزمون کنتور" in inbox and 'data-testid="inbox-row"' in inbox
+    assert "nav-badge" in inbox  # the navigation shows how many wait
+    assert session.scalar(select(Notification).where(Notification.user_id == inspection["inspector"].id))
+    assert queries.inbox_count(session, inspection["inspector"]) == 1
+    assert queries.inbox_count(session, inspection["engineer"]) == 0  # not his role
+
+
+def test_a_second_claim_or_completion_gets_a_clear_message_and_loses_nothing(app, session, inspection):
+    from core.account_ops import assign_role
+    from core.accounts import Role
+
+    second_clerk = inspection["technician"]
+    assign_role(session, None, second_clerk, session.scalar(select(Role).where(Role.code == "counter_clerk")),
+                region(session, "shiraz-1"))
+    instance = runtime.start_instance(session, inspection["clerk"], "meter_inspection", region(session, "shiraz-1"))
+    item = session.scalar(select(WorkItem).where(WorkItem.instance_id == instance.id))
+    session.commit()
+    first, second = app.test_client(), app.test_client()
+    login(first, "clerk")
+    login(second, "technician")
+    url = f"/cartable/items/{item.id}"
+    first_page = first.get(url).get_data(as_text=True)
+    second_page = second.get(url).get_data(as_text=True)
+    assert first.post(f"{url}/claim", data={"csrf_token": csrf_token_from(first_page)}).status_code == 302
+    refused = second.post(f"{url}/claim", data={"csrf_token": csrf_token_from(second_page)})
+    assert refused.status_code == 409 and "کارشناس دیگری این کار را برداشته است." in refused.get_data(as_text=True)
+    done = first.post(url, data={"csrf_token": csrf_token_from(first_page), "action": "complete",
+                                 "subscription_no": "12345678", "reason": "faulty", "mobile": "09121234567"})
+    assert done.status_code == 302
+    late = second.post(url, data={"csrf_token": csrf_token_from(second_page), "action": "complete",
+                                  "subscription_no": "87654321", "reason": "high_consumption",
+                                  "mobile": "09351234567", "description": "متن من"})
+    body = late.get_data(as_text=True)
+    assert late.status_code == 409 and "متن من" in body and 'value="87654321"' in body
+    assert "این کار را پیش‌تر کارشناس دیگری انجام داده است" in body

@@ -1,0 +1,75 @@
+"""Starting a request (درخواست) and following my own requests."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from core import permissions as p
+from core.db import db
+from core.errors import DomainError
+from core.messages import message_for
+from core.permissions import role_region_paths
+from core.regions import Region
+from engine import cartable, queries, runtime
+from engine.catalogue import latest_versions, start_roles
+from engine.models import WorkItem, WorkItemStatus
+from web.access import region_choices, requires
+
+bp = Blueprint("requests", __name__)
+
+
+def startable():
+    """[(version, [regions where I may start it])] for every procedure whose start lane is a role I hold."""
+    mine = role_region_paths(db.session, current_user)
+    result = []
+    for version in latest_versions(db.session):
+        paths = [path for role, path in mine if role in start_roles(version)]
+        if paths:
+            regions = [r for r in db.session.scalars(select(Region).order_by(Region.path))
+                       if any(r.path.startswith(path) for path in paths)]
+            result.append((version, regions))
+    return result
+
+
+@bp.get("/requests/new")
+@requires(p.CARTABLE_USE)
+def new():
+    return render_template("requests/new.html", procedures=[(v, region_choices(rs)) for v, rs in startable()])
+
+
+@bp.post("/requests/new")
+@requires(p.CARTABLE_USE)
+def start():
+    key, region_id = request.form.get("process"), request.form.get("region", type=int)
+    allowed = {v.process_key: {r.id for r in regions} for v, regions in startable()}
+    if key not in allowed or region_id not in allowed[key]:
+        flash(_("Choose a procedure and a region where you may start it."), "danger")
+        return render_template("requests/new.html",
+                               procedures=[(v, region_choices(rs)) for v, rs in startable()]), 422
+    try:
+        instance = runtime.start_instance(db.session, current_user, key, db.session.get(Region, region_id))
+        first = db.session.scalar(select(WorkItem).where(WorkItem.instance_id == instance.id,
+                                                         WorkItem.status == WorkItemStatus.OPEN).limit(1))
+        if first is not None:
+            try:
+                cartable.claim(db.session, current_user, first.id)
+            except DomainError:
+                first = None  # the first step belongs to someone else: it is in their cartable
+    except DomainError as error:
+        db.session.rollback()
+        flash(message_for(error), "danger")
+        return redirect(url_for(".new"))
+    db.session.commit()
+    flash(_("Request %(number)s was registered.", number=instance.business_key), "success")
+    if first is not None:
+        return redirect(url_for("cartable.task", item_id=first.id))
+    return redirect(url_for(".mine"))
+
+
+@bp.get("/requests/mine")
+@requires(p.CARTABLE_USE)
+def mine():
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows, total = queries.my_requests(db.session, current_user, page=page)
+    return render_template("requests/mine.html", rows=rows, total=total, page=page, page_size=25)
