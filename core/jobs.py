@@ -56,3 +56,52 @@ class JobBackend:
             return True, "reachable"
         except Exception as exc:  # any failure to reach Redis is reported, not raised
             return False, str(exc)
+
+
+@dataclass
+class QueueState:
+    name: str
+    queued: int
+    started: int
+    failed: int
+    scheduled: int
+    failed_jobs: list  # [(job id, function name, when it failed, the last line of the error)]
+
+
+def queue_overview(backend: JobBackend, failed_limit: int = 20) -> tuple[list[QueueState], list[dict]]:
+    """Each queue's counts and its latest failed jobs, and the workers alive: for the admin's queue page."""
+    if not backend.redis_url:
+        return [], []
+    from rq import Queue, Worker
+    from rq.job import Job
+    from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+
+    connection = backend.connection()
+    states = []
+    for name in QUEUES:
+        queue = Queue(name, connection=connection)
+        failed_registry = FailedJobRegistry(queue=queue)
+        failed_ids = failed_registry.get_job_ids(0, failed_limit - 1)
+        failed = []
+        for job in Job.fetch_many(failed_ids, connection=connection):
+            if job is not None:
+                error = (job.latest_result().exc_string if job.latest_result() else "") or ""
+                failed.append((job.id, job.func_name, job.ended_at, error.strip().splitlines()[-1:] or [""]))
+        states.append(QueueState(name, queue.count, StartedJobRegistry(queue=queue).count, failed_registry.count,
+                                 ScheduledJobRegistry(queue=queue).count, failed))
+    workers = [{"name": w.name, "state": w.get_state(), "queues": w.queue_names(),
+                "current_job": w.get_current_job_id(), "last_heartbeat": w.last_heartbeat}
+               for w in Worker.all(connection=connection)]
+    return states, workers
+
+
+def retry_failed(backend: JobBackend, queue_name: str, job_id: str) -> None:
+    from rq.registry import FailedJobRegistry
+
+    FailedJobRegistry(queue=backend.queue(queue_name)).requeue(job_id)
+
+
+def delete_failed(backend: JobBackend, queue_name: str, job_id: str) -> None:
+    from rq.registry import FailedJobRegistry
+
+    FailedJobRegistry(queue=backend.queue(queue_name)).remove(job_id, delete_job=True)

@@ -156,3 +156,52 @@ def stuck_instances(session, *, no_progress_hours: float = 24, message_wait_hour
     for wait, instance in waiting:
         found.append(Stuck(instance, "long_message_wait", f"{wait.name} since {wait.created_at.isoformat()}"))
     return found
+
+
+def move_token(session, actor, instance_id: int, task_name: str, reason: str) -> Instance:
+    """Send the instance back to a step it has already passed (its work there is done again).
+    Moving forward past unfinished steps is refused: skipping them one by one keeps the record honest."""
+    instance = lock(session, instance_id)
+    require_open(instance)
+    reason = _reason(reason)
+
+    def move(workflow):
+        passed = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
+                  if (t.task_spec.bpmn_id or t.task_spec.name) == task_name]
+        if not passed:
+            raise Conflict("instance.cannot_move_token", task=task_name)
+        workflow.reset_from_task_id(passed[-1].id)
+        for task in list(workflow.event_manager.tasks.values()):
+            if task.parent is None or task.id not in task.workflow.tasks:
+                workflow.event_manager.remove_task(task)  # see cartable.return_to_previous
+
+    advance(session, instance, actor, prepare=move)
+    record(session, instance, actor, "moved", task_name, note=reason)
+    audit(session, actor, "instance.token_moved", instance, task=task_name, reason=reason)
+    flush_or_conflict(session)
+    return instance
+
+
+def set_data(session, actor, instance_id: int, changes: dict, reason: str) -> Instance:
+    """Correct the case's data (e.g. a mistyped subscription number): written to the tasks that are
+    ready or waiting, so the next steps see it; the before and after go to the event log and the audit."""
+    instance = lock(session, instance_id)
+    require_open(instance)
+    reason = _reason(reason)
+    before: dict = {}
+
+    def change(workflow):
+        current = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING) or [workflow.last_task]
+        for task in current:
+            if task is None:
+                continue
+            for key, value in changes.items():
+                before.setdefault(key, task.data.get(key))
+                task.data[key] = value
+
+    advance(session, instance, actor, prepare=change)
+    diff = {key: [before.get(key), value] for key, value in changes.items()}
+    record(session, instance, actor, "data_changed", note=reason, data=diff)
+    audit(session, actor, "instance.data_changed", instance, changes=diff, reason=reason)
+    flush_or_conflict(session)
+    return instance

@@ -240,3 +240,34 @@ def test_migration_moves_what_the_diff_allows_and_refuses_the_rest_with_the_reas
     [approve] = _open_items(session, at_approve)
     cartable.complete(session, demo["engineer"], approve.id, {"approved": True})
     assert at_approve.status == "completed" and "migrated" in _actions(session, at_approve)
+
+
+def test_move_token_back_and_edit_the_data_are_recorded(session, demo, started):
+    [item] = _open_items(session, started)
+    cartable.complete(session, demo["clerk"], item.id, {"capacity": 0})
+    [approve] = _open_items(session, started)
+    with pytest.raises(Conflict):
+        admin.move_token(session, demo["admin"], started.id, "record", "جلو رفتن مجاز نیست")  # not passed yet
+    admin.set_data(session, demo["admin"], started.id, {"applicant": "رضا رضایی"}, "اصلاح نام متقاضی")
+    admin.move_token(session, demo["admin"], started.id, "register", "ظرفیت اشتباه ثبت شده")
+    [again] = _open_items(session, started)
+    assert again.task_name == "register" and approve.status == "cancelled"
+    changed = session.scalar(select(InstanceEvent).where(InstanceEvent.action == "data_changed"))
+    assert changed.data == {"applicant": ["رضا", "رضا رضایی"]} and changed.note == "اصلاح نام متقاضی"
+    assert "moved" in _actions(session, started)
+
+
+def test_metrics_count_versions_and_time_steps(session, demo, started):
+    from engine import metrics
+
+    [item] = _open_items(session, started)
+    cartable.claim(session, demo["clerk"], item.id)
+    item.created_at = item.claimed_at - timedelta(hours=2)  # it waited two hours before being taken
+    cartable.complete(session, demo["clerk"], item.id, {"capacity": 0})
+    [approve] = _open_items(session, started)
+    cartable.complete(session, demo["engineer"], approve.id, {"approved": True})
+    summary = metrics.version_summary(session, started.version_id)
+    assert (summary["started"], summary["completed"]) == (1, 1)
+    steps = {m.task_name: m for m in metrics.step_metrics(session, started.version_id)}
+    assert set(steps) == {"register", "approve"}
+    assert 1.99 < steps["register"].waiting_avg_h < 2.01 and steps["register"].count == 1

@@ -56,3 +56,27 @@ def test_check_asks_a_worker_and_says_when_none_answers(redis_queue, tmp_path):
         worker.wait(timeout=30)
     assert answered.returncode == 0, answered.stdout + answered.stderr
     assert "worker: pong from postgresql" in answered.stdout
+
+
+def failing_job():
+    raise ValueError("the bank file is unreadable")
+
+
+def test_the_queue_overview_shows_failed_jobs_and_retries_or_deletes_them(redis_queue):
+    from rq import SimpleWorker
+
+    from core.jobs import delete_failed, queue_overview, retry_failed
+
+    backend = JobBackend(TEST_REDIS_URL)
+    first, second = backend.enqueue(failing_job), backend.enqueue(failing_job)
+    SimpleWorker([redis_queue], connection=redis_queue.connection).work(burst=True)
+    states, _workers = queue_overview(backend)
+    default = next(s for s in states if s.name == "default")
+    assert default.failed == 2
+    assert {job_id for job_id, *_rest in default.failed_jobs} == {first.id, second.id}
+    assert any("the bank file is unreadable" in error[0] for *_rest, error in default.failed_jobs)
+    retry_failed(backend, "default", first.id)
+    delete_failed(backend, "default", second.id)
+    states, _workers = queue_overview(backend)
+    default = next(s for s in states if s.name == "default")
+    assert (default.failed, default.queued) == (0, 1)
