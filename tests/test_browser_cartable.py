@@ -45,9 +45,9 @@ def test_clerk_to_inspector_through_the_cartable(page, deployed):
     page.get_by_label("تلفن همراه مشترک").fill("0912")  # too short
     page.get_by_label("شرح درخواست").fill("کنتور صدای غیرعادی دارد")
     page.get_by_role("button", name="انجام شد — ارسال").click()
-    error = page.locator("#mobile-error")
-    error.wait_for()
-    assert "۰۹" in error.inner_text() or "09" in error.inner_text()
+    mobile = page.get_by_label("تلفن همراه مشترک")
+    error = page.locator("#" + mobile.get_attribute("aria-describedby").split()[-1])
+    assert "۱۱ رقم" in error.inner_text()  # beside the field, in Persian, naming what is wrong
     assert page.get_by_label("شرح درخواست").input_value() == "کنتور صدای غیرعادی دارد"
     assert page.get_by_label("تلفن همراه مشترک").input_value() == "0912"
     page.get_by_label("تلفن همراه مشترک").fill("09121234567")
@@ -58,7 +58,8 @@ def test_clerk_to_inspector_through_the_cartable(page, deployed):
     _sign_in(page, base, "inspector")
     page.get_by_role("link", name="کارتابل").click()
     assert page.locator("[data-testid=nav-badge]").inner_text() == "۱"
-    page.get_by_role("link", name="بازدید از محل و آزمون کنتور").click()
+    assert page.get_by_role("link", name="کار تازه: بازدید از محل و آزمون کنتور").is_visible()  # the notice
+    page.get_by_role("link", name="بازدید از محل و آزمون کنتور", exact=True).click()
     assert page.locator(".breadcrumb-item.active").inner_text() == number
     page.get_by_role("button", name="برداشتن کار").click()
     page.get_by_label("تاریخ بازدید").fill("۱۴۰۵/۰۹/۰۷")

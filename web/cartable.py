@@ -17,6 +17,7 @@ from core.messages import message_for
 from core.regions import Region
 from engine import cartable, notifications, queries, state
 from engine.formschema import validate_submission
+from engine.layout import with_layout
 from engine.models import Instance, WorkItem, WorkItemStatus
 from web.access import can, requires
 from web.formjs import render_form
@@ -90,14 +91,16 @@ def _task_data(item: WorkItem) -> dict:
 
 def _page(item: WorkItem, values=None, errors=None, status=200, message=None):
     schema = _schema(item)
+    # A finished item is shown read-only, except to someone whose submission just lost the race: she
+    # gets her own input back in the form, to copy from.
+    readonly = item.status != WorkItemStatus.OPEN and values is None
     if values is None:
         values = item.draft or _task_data(item)
     roles = db.session.scalars(select(Role).order_by(Role.name)).all()
     if message:
         flash(message, "danger")
     return render_template("cartable/task.html", item=item, case=_case(item), roles=roles,
-                           form_html=render_form(schema, values, errors or {},
-                                                 readonly=item.status != WorkItemStatus.OPEN),
+                           form_html=render_form(schema, values, errors or {}, readonly=readonly),
                            render_form=render_form, users={u.id: u for u in _people(item)}), status
 
 
@@ -210,7 +213,7 @@ def diagram(instance_id: int):
     items = db.session.scalars(select(WorkItem.id).where(WorkItem.instance_id == instance.id)).all()
     if not any(_visible(i) for i in items) and instance.initiator_id != current_user.id:
         abort(404)
-    return instance.version.bpmn, 200, {"Content-Type": "application/xml; charset=utf-8"}
+    return with_layout(instance.version.bpmn), 200, {"Content-Type": "application/xml; charset=utf-8"}
 
 
 def _visible(item_id: int) -> bool:

@@ -11,7 +11,8 @@ ACTIONS = {
     "message_caught": _l("Message received"), "failed": _l("Failed"), "retry_scheduled": _l("Retry scheduled"),
     "retried": _l("Retried"), "skipped": _l("Step skipped"), "suspended": _l("Suspended"),
     "resumed": _l("Resumed"), "terminated": _l("Terminated"), "reassigned": _l("Reassigned"),
-    "migrated": _l("Moved to a new version"),
+    "migrated": _l("Moved to a new version"), "moved": _l("Sent back to an earlier step"),
+    "data_changed": _l("Data corrected"),
 }
 STATUSES = {
     "running": _l("In progress"), "waiting": _l("Waiting"), "error": _l("Stopped by an error"),
