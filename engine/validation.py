@@ -23,7 +23,7 @@ from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask, UserTask
 
-from engine import evaluator
+from engine import evaluator, formschema
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -291,6 +291,8 @@ def _check_user_task(ts, node, forms, roles) -> list[dict]:
     elif form not in forms:
         errors.append(_error(el, f"the form '{form}' of task '{el}' does not exist; known forms: "
                                  f"{_listing(forms)}"))
+    else:
+        errors += [_error(el, f"form '{form}': {problem}") for problem in formschema.schema_problems(forms[form])]
     if "sla" in properties:
         try:
             parse_duration(properties["sla"])

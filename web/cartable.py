@@ -131,7 +131,7 @@ def submit(item_id: int):
                     _("The draft was saved."), typed, stay=True)
     data, errors = validate_submission(_schema(item), typed, files=request.files)
     if errors:
-        return _page(item, typed.to_dict(), errors, 422,
+        return _page(item, typed, errors, 422,
                      _("Some fields need attention; nothing was saved. Your input is kept below."))
     return _run(item, lambda: cartable.complete(db.session, current_user, item.id, data),
                 _("Done. The request went on to its next step."), typed)
@@ -144,7 +144,7 @@ def _run(item, action, success: str, typed=None, stay=False):
     except DomainError as error:
         db.session.rollback()
         item = db.session.get(WorkItem, item.id)
-        return _page(item, typed.to_dict() if typed is not None else None, {}, 409, message_for(error))
+        return _page(item, typed, {}, 409, message_for(error))
     db.session.commit()
     flash(success, "success")
     if stay:
