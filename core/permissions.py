@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, or_, select
+from sqlalchemy.orm import aliased
 
 from core.accounts import Assignment, Role, User
 from core.regions import Region
@@ -39,6 +40,7 @@ BILLING_VIEW = define_permission("billing.view", _l("View bills"))
 BILLING_RUN = define_permission("billing.run", _l("Run general bill issuance"))
 LEDGER_VIEW = define_permission("ledger.view", _l("View debit and credit"))
 LEDGER_POST = define_permission("ledger.post", _l("Post payments and adjustments"))
+LEDGER_APPROVE = define_permission("ledger.approve", _l("Approve large adjustments, refunds and write-offs"))
 REPORTS_VIEW = define_permission("reports.view", _l("View reports"))
 PROCESSES_MODEL = define_permission("processes.model", _l("Edit procedures"))
 PROCESSES_DEPLOY = define_permission("processes.deploy", _l("Deploy procedures"))
@@ -85,6 +87,20 @@ def role_region_paths(session, user) -> list[tuple[str, str]]:
         select(Role.code, Region.path).select_from(Assignment)
         .join(Role, Assignment.role_id == Role.id).join(Region, Assignment.region_id == Region.id)
         .where(Assignment.user_id == user.id))]
+
+
+def role_region_ids(session, user) -> dict[str, set[int]]:
+    """For each role the user holds, the ids of the regions it reaches (where it is held and below), in one query."""
+    below = aliased(Region)
+    rows = session.execute(
+        select(Role.code, below.id).select_from(Assignment)
+        .join(Role, Assignment.role_id == Role.id).join(Region, Assignment.region_id == Region.id)
+        .join(below, below.path.startswith(Region.path))
+        .where(Assignment.user_id == user.id))
+    reach: dict[str, set[int]] = {}
+    for role, region_id in rows:
+        reach.setdefault(role, set()).add(region_id)
+    return reach
 
 
 def holds_role(session, user, role_code: str, region: Region) -> bool:

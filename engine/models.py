@@ -83,6 +83,13 @@ class WorkItem(Base):
         Index("uq_work_items_open_task", "instance_id", "task_id", unique=True,
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
         Index("ix_work_items_inbox", "status", "role_code", "region_id"),
+        # The cartable reads open items only; these stay small however many items were ever completed.
+        Index("ix_work_items_open_role", "role_code", "region_id", "due_at",
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        Index("ix_work_items_open_assignee", "assignee_id",
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        Index("ix_work_items_open_claimed", "claimed_by_id",
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
     )
 
     id: Mapped[int] = mapped_column(BIGINT, primary_key=True)

@@ -17,8 +17,15 @@ BIGINT = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade():
+    open_only = sa.text("status = 'open'")
     with op.batch_alter_table("work_items", schema=None) as batch_op:
         batch_op.add_column(sa.Column("draft", sa.JSON(), nullable=True))
+        batch_op.create_index("ix_work_items_open_role", ["role_code", "region_id", "due_at"], unique=False,
+                              postgresql_where=open_only, sqlite_where=open_only)
+        batch_op.create_index("ix_work_items_open_assignee", ["assignee_id"], unique=False,
+                              postgresql_where=open_only, sqlite_where=open_only)
+        batch_op.create_index("ix_work_items_open_claimed", ["claimed_by_id"], unique=False,
+                              postgresql_where=open_only, sqlite_where=open_only)
     op.create_table(
         "notifications",
         sa.Column("id", BIGINT, nullable=False),
@@ -45,4 +52,7 @@ def downgrade():
         batch_op.drop_index("ix_notifications_unread")
     op.drop_table("notifications")
     with op.batch_alter_table("work_items", schema=None) as batch_op:
+        batch_op.drop_index("ix_work_items_open_claimed")
+        batch_op.drop_index("ix_work_items_open_assignee")
+        batch_op.drop_index("ix_work_items_open_role")
         batch_op.drop_column("draft")
