@@ -96,6 +96,18 @@ def counts_per_procedure(session, user) -> list[tuple[str, str, int, int]]:
     return [(key, name, count, int(overdue or 0)) for key, name, count, overdue in session.execute(stmt)]
 
 
+def step_choices(session, user) -> list[tuple[str, str]]:
+    """(task name, title) of the steps among my open items: the step filter's options."""
+    stmt = (select(WorkItem.task_name, func.max(WorkItem.title)).where(offered_to(session, user))
+            .group_by(WorkItem.task_name).order_by(func.max(WorkItem.title)))
+    return [(name, title) for name, title in session.execute(stmt)]
+
+
+def overdue_count(session, user) -> int:
+    return session.scalar(select(func.count(WorkItem.id)).where(offered_to(session, user),
+                                                                WorkItem.due_at < utcnow()))
+
+
 def timeline(session, instance_id: int) -> list[InstanceEvent]:
     return list(session.scalars(select(InstanceEvent).where(InstanceEvent.instance_id == instance_id)
                                 .order_by(InstanceEvent.id)))

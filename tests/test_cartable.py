@@ -104,3 +104,22 @@ def test_a_second_claim_or_completion_gets_a_clear_message_and_loses_nothing(app
     body = late.get_data(as_text=True)
     assert late.status_code == 409 and "متن من" in body and 'value="87654321"' in body
     assert "این کار را پیش‌تر کارشناس دیگری انجام داده است" in body
+
+
+def test_overdue_items_are_announced_and_filterable(client, session, inspection):
+    from datetime import timedelta
+
+    from core.db import utcnow
+
+    runtime.start_instance(session, inspection["clerk"], "meter_inspection", region(session, "shiraz-1"))
+    late = runtime.start_instance(session, inspection["clerk"], "meter_inspection", region(session, "shiraz-1"))
+    item = session.scalar(select(WorkItem).where(WorkItem.instance_id == late.id))
+    item.due_at = utcnow() - timedelta(hours=1)
+    session.commit()
+    login(client, "clerk")
+    inbox = client.get("/cartable").get_data(as_text=True)
+    assert "۱ کار شما از مهلتش گذشته است." in inbox
+    overdue_only = client.get("/cartable?due=overdue").get_data(as_text=True)
+    assert overdue_only.count('data-testid="inbox-row"') == 1 and f"/cartable/items/{item.id}" in overdue_only
+    by_step = client.get("/cartable?step=register_request").get_data(as_text=True)
+    assert by_step.count('data-testid="inbox-row"') == 2

@@ -19,7 +19,7 @@ from engine import cartable, notifications, queries, state
 from engine.formschema import validate_submission
 from engine.layout import with_layout
 from engine.models import Instance, WorkItem, WorkItemStatus
-from web.access import can, requires
+from web.access import can, requires, user_regions
 from web.formjs import render_form
 
 bp = Blueprint("cartable", __name__)
@@ -41,6 +41,9 @@ def inbox():
     rows, total = queries.inbox(db.session, current_user, flt)
     regions = {r.id: r for r in db.session.scalars(select(Region))}
     return render_template("cartable/inbox.html", rows=rows, total=total, flt=flt, regions=regions,
+                           steps=queries.step_choices(db.session, current_user),
+                           my_regions=user_regions(p.CARTABLE_USE),
+                           overdue=queries.overdue_count(db.session, current_user),
                            counts=queries.counts_per_procedure(db.session, current_user),
                            notices=notifications.unread(db.session, current_user),
                            users={u.id: u for u in _users_of(rows)}, now=utcnow())
