@@ -180,9 +180,14 @@ def demo():
 def demo_load():
     """Create (or bring up to date) the demo utility: regions, roles and one user per role."""
     from madam.demo import DEMO_PASSWORD, load_demo
+    from madam.demo_requests import load_demo_requests
 
     users = load_demo(db.session)
     db.session.commit()
+    started = load_demo_requests(db.session)
+    db.session.commit()
+    if started:
+        click.echo(f"{started} requests left in flight in the cartables")
     click.echo(f"Demo users (password for all: {DEMO_PASSWORD}):")
     for user, role in users:
         click.echo(f"  {user.username:<12} {role.name_en:<20} {user.full_name}")

@@ -9,6 +9,7 @@ from core.audit import AuditEntry
 from core.auth import authenticate
 from core.db import db
 from core.regions import Region
+from engine.models import Instance, WorkItem
 from madam.cli import main
 from tests.conftest import TEST_DB_URL, TEST_REDIS_URL
 
@@ -53,16 +54,21 @@ def _counts(app):
     with app.app_context():
         return (db.session.scalar(select(func.count(User.id))),
                 db.session.scalar(select(func.count(Assignment.id))),
-                db.session.scalar(select(func.count(Region.id))))
+                db.session.scalar(select(func.count(Region.id))),
+                db.session.scalar(select(func.count(Instance.id))),
+                db.session.scalar(select(func.count(WorkItem.id)).where(WorkItem.status == "open")))
 
 
 def test_demo_load_is_idempotent(run, app):
     first = run("demo", "load")
     assert first.exit_code == 0 and "clerk" in first.output and "madam1403" in first.output
-    assert _counts(app) == (8, 8, 7)
+    assert _counts(app)[:2] == (8, 8)
+    first_counts = _counts(app)
+    assert first_counts[3:] == (3, 3)  # three requests in flight, one open step each
+    assert "3 requests left in flight" in first.output
     second = run("demo", "load")
     assert second.exit_code == 0
-    assert _counts(app) == (8, 8, 7)
+    assert _counts(app) == first_counts
 
 
 def test_user_create_and_passwd(run, app):
