@@ -1,0 +1,179 @@
+"""Ledger benchmark: payments posted one by one (each its own transaction) and a bank file import.
+
+1. one by one: N payments by bill ID + payment ID, each `post_payment` followed by its own commit, as a
+   bank callback arrives — spread over contracts that each have an open bill, so every payment is
+   validated, claimed by its reference, locks its contract, posts, settles the bill and is audited.
+2. file: a bank payment file of L lines (bill ID, payment ID, amount, date, reference) imported with
+   `import_bank_file`, committing after each chunk of 1,000 lines as the edge does; then the same file
+   imported again (every line a duplicate, nothing posted).
+
+Set-up (a fresh database, migrations, demo data, contract accounts and their bills) is not timed.
+At the end the books are checked: every journal balances and each cached balance equals its postings.
+Targets (from the issue): >= 1,000 payments/s one by one; 100,000 lines in <= 30 s.
+
+Run from the repository root (it drops and recreates the database it is given, and drops it at the end):
+
+    .venv/bin/python bench/ledger.py --payments 2000 --lines 20000
+    .venv/bin/python bench/ledger.py --payments 5000 --lines 100000
+"""
+
+import argparse
+import re
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent)]
+
+import psycopg  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
+
+from core.db import db  # noqa: E402
+from core.identifiers import make_bill_id, make_payment_id  # noqa: E402
+from core.regions import Region  # noqa: E402
+from ledger.bank_file import import_bank_file  # noqa: E402
+from ledger.bills import post_bill  # noqa: E402
+from ledger.models import Account, AccountKind, Posting  # noqa: E402
+from ledger.payments import PaymentRequest, post_payment  # noqa: E402
+from madam.app import create_app  # noqa: E402
+from madam.demo import load_demo  # noqa: E402
+
+BILL = 100_000_000  # each contract's open bill, larger than all it is paid
+PAID_ON = date(2025, 3, 1)
+
+
+def admin_sql(url: str, *statements: str) -> None:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or "bench" not in name:
+        raise SystemExit(f"refusing to recreate database {name!r}: its name must contain 'bench'")
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement.format(name=name))
+
+
+def set_up(url: str, contracts: int, synchronous_commit: str = "on"):
+    admin_sql(url, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', 'CREATE DATABASE "{name}"',
+              'ALTER DATABASE "{name}" SET synchronous_commit = ' + ("off" if synchronous_commit == "off" else "on"))
+    app = create_app({"TESTING": False}, env={"MADAM_DATABASE_URL": url, "MADAM_DATA_DIR": tempfile.mkdtemp()})
+    with app.app_context():
+        upgrade()
+        load_demo(db.session)
+        region_id = db.session.scalar(select(Region.id).where(Region.code == "shiraz-1"))
+        db.session.execute(insert(Account), [
+            {"code": f"receivable:{n}", "kind": AccountKind.RECEIVABLE, "contract_id": n, "region_id": region_id,
+             "bill_id": bill_id(n), "balance": 0} for n in range(1, contracts + 1)])
+        db.session.commit()
+        started = time.perf_counter()
+        for n in range(1, contracts + 1):
+            post_bill(db.session, None, n, bill_id=bill_id(n), period="1403/12", issued_on=PAID_ON,
+                      due_on=PAID_ON, lines={"energy": BILL})
+            db.session.commit()
+        bills_s = time.perf_counter() - started
+    return app, bills_s
+
+
+def bill_id(contract_id: int) -> str:
+    return make_bill_id(contract_id, 123, 2)
+
+
+def request(n: int, contracts: int, prefix: str) -> PaymentRequest:
+    contract_id = n % contracts + 1
+    amount = 1000 * (n % 97 + 1)
+    return PaymentRequest("bank", f"{prefix}{n}", amount, PAID_ON, bill_id=bill_id(contract_id),
+                          payment_id=make_payment_id(amount, 1403, 12, bill_id(contract_id)))
+
+
+def one_by_one(app, count: int, contracts: int) -> float:
+    with app.app_context():
+        for n in range(50):  # warm-up
+            post_payment(db.session, None, request(n, contracts, "W"))
+            db.session.commit()
+        started = time.perf_counter()
+        for n in range(count):
+            post_payment(db.session, None, request(n, contracts, "C"))
+            db.session.commit()
+        return time.perf_counter() - started
+
+
+def bank_file(lines: int, contracts: int) -> str:
+    rows = []
+    for n in range(lines):
+        r = request(n, contracts, "F")
+        rows.append(f"{r.bill_id},{r.payment_id},{r.amount},1403/12/11,{r.reference}")
+    return "\n".join(rows)
+
+
+def import_file(app, content: str) -> tuple[float, dict]:
+    with app.app_context():
+        started = time.perf_counter()
+        report = import_bank_file(db.session, None, content, after_chunk=db.session.commit)
+        db.session.commit()
+        elapsed = time.perf_counter() - started
+    counts = {}
+    for line in report:
+        counts[line.status] = counts.get(line.status, 0) + 1
+    return elapsed, counts
+
+
+def check_books(app) -> str:
+    with app.app_context():
+        unbalanced = db.session.execute(select(Posting.journal_id).group_by(Posting.journal_id)
+                                        .having(func.sum(Posting.amount) != 0).limit(1)).all()
+        total = db.session.scalar(select(func.coalesce(func.sum(Posting.amount), 0)))
+        drift = db.session.execute(text(
+            "SELECT count(*) FROM ledger_accounts a WHERE a.balance IS NOT NULL AND a.balance <> "
+            "(SELECT coalesce(sum(p.amount), 0) FROM ledger_postings p WHERE p.account_id = a.id)")).scalar()
+        postings = db.session.scalar(select(func.count()).select_from(Posting))
+    ok = not unbalanced and total == 0 and drift == 0
+    return (f"{'ok' if ok else 'WRONG'}: {postings} postings, unbalanced journals {len(unbalanced)}, "
+            f"sum of all postings {total}, cached balances off {drift}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/madam_bench_ledger")
+    parser.add_argument("--contracts", type=int, default=2000)
+    parser.add_argument("--payments", type=int, default=5000)
+    parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--synchronous-commit", choices=["on", "off"], default="on",
+                        help="off shows the code's own cost without waiting for the disk flush of each commit")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args(argv)
+    url = args.database_url
+    app, bills_s = set_up(url, args.contracts, args.synchronous_commit)
+    try:
+        with app.app_context():
+            pg = db.session.scalar(text("SHOW server_version"))
+            sync = db.session.scalar(text("SHOW synchronous_commit"))
+        print(f"PostgreSQL {pg} (synchronous_commit={sync}), {args.contracts} contracts, each with an open bill")
+        print(f"set-up: {args.contracts} bills posted one by one in {bills_s:.1f} s "
+              f"({args.contracts / bills_s:,.0f} bills/s, not a target)")
+        elapsed = one_by_one(app, args.payments, args.contracts)
+        rate = args.payments / elapsed
+        print(f"one by one: {args.payments} payments in {elapsed:.2f} s = {rate:,.0f} payments/s "
+              f"({1000 * elapsed / args.payments:.2f} ms each) — target >= 1,000/s: "
+              f"{'met' if rate >= 1000 else 'NOT met'}")
+        content = bank_file(args.lines, args.contracts)
+        elapsed, counts = import_file(app, content)
+        print(f"bank file: {args.lines} lines in {elapsed:.2f} s = {args.lines / elapsed:,.0f} lines/s {counts} "
+              f"— target 100,000 lines <= 30 s: {'met' if elapsed * 100_000 / args.lines <= 30 else 'NOT met'}"
+              f"{'' if args.lines == 100_000 else f' (scaled: {elapsed * 100_000 / args.lines:.1f} s)'}")
+        elapsed, counts = import_file(app, content)
+        print(f"same file again: {args.lines} lines in {elapsed:.2f} s {counts}")
+        print(f"books: {check_books(app)}")
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        if not args.keep:
+            admin_sql(url, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

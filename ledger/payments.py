@@ -1,0 +1,246 @@
+"""Payments: each posted once by its bank reference, applied to the oldest open bills first.
+
+One code path posts one payment (a bank callback, a payment typed at the counter) or a thousand (a
+chunk of a bank file): fewer round trips per payment when there are many, the same rules either way.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+
+from core.audit import audit
+from core.errors import DomainError, NotFound
+from core.identifiers import is_bill_id, is_payment_id, payment_id_amount
+from core.text import digits_only, to_ascii_digits
+from ledger import signals
+from ledger.accounts import lock_accounts, move_balances, system_account_id
+from ledger.allocation import apply_credit, open_charges, write_allocations
+from ledger.models import (
+    Account,
+    AccountKind,
+    Allocation,
+    Channel,
+    Charge,
+    Installment,
+    InstallmentPlan,
+    Journal,
+    JournalKind,
+    Payment,
+)
+from ledger.posting import JournalDraft, claim_journals, existing_journals, fingerprint, write_postings
+
+POSTED, DUPLICATE, SUSPENSE, FAILED = "posted", "duplicate", "suspense", "failed"
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    channel: str
+    reference: str
+    amount: int
+    paid_on: date
+    contract_id: int | None = None
+    bill_id: str = ""
+    payment_id: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"payment:{self.channel}:{self.reference}"
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.contract_id or "", self.bill_id, self.payment_id, self.amount, self.paid_on)
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    status: str
+    journal_id: int | None = None
+    contract_id: int | None = None
+    amount: int = 0
+    settled_bill_ids: tuple[str, ...] = ()
+    error: DomainError | None = field(default=None, compare=False)
+
+
+def normalized(request: PaymentRequest) -> PaymentRequest:
+    return PaymentRequest(
+        channel=(request.channel or "").strip().lower(), reference=to_ascii_digits((request.reference or "").strip()),
+        amount=request.amount, paid_on=request.paid_on, contract_id=request.contract_id,
+        bill_id=digits_only(request.bill_id), payment_id=digits_only(request.payment_id))
+
+
+def problem_with(request: PaymentRequest) -> DomainError | None:
+    """Why a payment cannot be posted, judged from the request alone."""
+    if request.channel not in set(Channel):
+        return DomainError("ledger.channel_invalid", field="channel")
+    if not request.reference or len(request.reference) > 64:
+        return DomainError("ledger.reference_required", field="reference")
+    if not isinstance(request.amount, int) or isinstance(request.amount, bool) or request.amount <= 0:
+        return DomainError("ledger.amount_invalid", field="amount")
+    if not isinstance(request.paid_on, date):
+        return DomainError("ledger.date_invalid", field="paid_on")
+    if request.bill_id or request.payment_id:
+        if not is_bill_id(request.bill_id):
+            return DomainError("ledger.bill_id_invalid", field="bill_id")
+        if not is_payment_id(request.bill_id, request.payment_id):
+            return DomainError("ledger.payment_id_invalid", field="payment_id")
+        if payment_id_amount(request.payment_id) != request.amount:
+            return DomainError("ledger.amount_mismatch", field="amount",
+                               expected=payment_id_amount(request.payment_id))
+    elif request.contract_id is None:
+        return DomainError("ledger.payer_unknown", field="bill_id")
+    return None
+
+
+def post_payment(session, actor, request: PaymentRequest) -> PaymentResult:
+    """One payment. Raises the DomainError of a refused one; a repeat of an earlier one returns
+    the original journal with status `duplicate`."""
+    result = post_payments(session, actor, [request])[0]
+    if result.error is not None:
+        raise result.error
+    return result
+
+
+def post_payments(session, actor, requests: list[PaymentRequest]) -> list[PaymentResult]:
+    """Post many payments; one result per request, in order. A refused request is reported in its
+    result and changes nothing; the others post."""
+    requests = [normalized(r) for r in requests]
+    results: list[PaymentResult | None] = [None] * len(requests)
+    for i, request in enumerate(requests):
+        if (problem := problem_with(request)) is not None:
+            results[i] = PaymentResult(FAILED, error=problem)
+    accounts = _accounts_for(session, requests, results)
+    first_by_key: dict[str, int] = {}
+    for i, request in enumerate(requests):
+        if results[i] is None:
+            first_by_key.setdefault(request.key, i)
+    primaries = sorted(first_by_key.values())
+    kinds = _kinds(session, requests, primaries, accounts)
+    claimed = claim_journals(session, actor, [
+        JournalDraft(kinds[i], accounts.get(i) and accounts[i].contract_id, requests[i].paid_on,
+                     key=requests[i].key, fingerprint=requests[i].fingerprint,
+                     reason=f"{requests[i].channel} {requests[i].reference}")
+        for i in primaries
+    ])
+    posted = [i for i in primaries if requests[i].key in claimed]
+    journal_of = {i: claimed[requests[i].key] for i in posted}
+    settled = _post_claimed(session, actor, requests, posted, journal_of, accounts)
+    for i in posted:
+        account = accounts.get(i)
+        results[i] = PaymentResult(POSTED if account else SUSPENSE, journal_of[i],
+                                   account.contract_id if account else None, requests[i].amount,
+                                   tuple(settled.get(i, ())))
+    _replays(session, requests, results, first_by_key)
+    session.flush()
+    for i in posted:
+        if results[i].status == POSTED:
+            signals.payment_posted.send(None, session=session, actor=actor,
+                                        contract_id=results[i].contract_id, amount=results[i].amount,
+                                        bill_ids=results[i].settled_bill_ids, reference=requests[i].reference,
+                                        journal_id=results[i].journal_id)
+    return results
+
+
+def _accounts_for(session, requests, results) -> dict:
+    """{request index: (account id, contract id) row} for requests that name a known contract."""
+    bill_ids = {r.bill_id for i, r in enumerate(requests) if results[i] is None and r.bill_id and r.contract_id is None}
+    contract_ids = {r.contract_id for i, r in enumerate(requests) if results[i] is None and r.contract_id is not None}
+    by_bill, by_contract = {}, {}
+    if bill_ids or contract_ids:
+        stmt = select(Account.id, Account.contract_id, Account.bill_id).where(
+            Account.kind == AccountKind.RECEIVABLE,
+            Account.bill_id.in_(bill_ids) | Account.contract_id.in_(contract_ids))
+        for row in session.execute(stmt):
+            by_bill[row.bill_id] = by_contract[row.contract_id] = row
+    found = {}
+    for i, request in enumerate(requests):
+        if results[i] is not None:
+            continue
+        if request.contract_id is not None:
+            if request.contract_id not in by_contract:
+                results[i] = PaymentResult(FAILED, error=NotFound("ledger.no_account", contract_id=request.contract_id))
+                continue
+            found[i] = by_contract[request.contract_id]
+        elif request.bill_id in by_bill:
+            found[i] = by_bill[request.bill_id]
+    return found
+
+
+def _kinds(session, requests, indexes, accounts) -> dict[int, str]:
+    """A payment made with an installment's own payment ID is an installment journal."""
+    wanted = {requests[i].payment_id for i in indexes if requests[i].payment_id and i in accounts}
+    plans = set()
+    if wanted:
+        plans = set(session.execute(select(InstallmentPlan.account_id, Installment.payment_id)
+                                    .join(InstallmentPlan, Installment.plan_id == InstallmentPlan.id)
+                                    .where(Installment.payment_id.in_(wanted))).tuples().all())
+    return {i: JournalKind.INSTALLMENT if i in accounts and (accounts[i].id, requests[i].payment_id) in plans
+            else JournalKind.PAYMENT for i in indexes}
+
+
+def _post_claimed(session, actor, requests, posted, journal_of, accounts) -> dict[int, list[str]]:
+    locked = {}
+    account_ids = sorted({accounts[i].id for i in posted if i in accounts})
+    if account_ids:
+        locked = {a.id: a for a in lock_accounts(session, Account.id.in_(account_ids))}
+    balances = {account_id: account.balance for account_id, account in locked.items()}
+    in_debt = [account_id for account_id, balance in balances.items() if balance > 0]
+    charges = open_charges(session, in_debt) if in_debt else {}
+    suspense = system_account_id(session, AccountKind.SUSPENSE) if len(account_ids) < len(posted) else None
+    lines, payments, allocations, settled, deltas = [], [], [], {}, {}
+    for i in posted:
+        request, journal_id = requests[i], journal_of[i]
+        account = accounts.get(i)
+        credit_account = account.id if account else suspense
+        lines.append((journal_id, system_account_id(session, AccountKind.CASH, request.channel), request.amount,
+                      request.channel))
+        lines.append((journal_id, credit_account, -request.amount, "payment"))
+        payments.append({"journal_id": journal_id, "channel": request.channel, "reference": request.reference,
+                         "paid_on": request.paid_on, "amount": request.amount,
+                         "contract_id": account.contract_id if account else None, "bill_id": request.bill_id,
+                         "payment_id": request.payment_id})
+        if account:
+            before = balances[account.id]
+            balances[account.id] = before - request.amount
+            deltas[account.id] = deltas.get(account.id, 0) - request.amount
+            applied = max(before, 0) - max(before - request.amount, 0)
+            if applied:
+                settled[i] = apply_credit(charges.get(account.id, []), journal_id, applied, allocations)
+        audit(session, actor, "ledger.payment_posted", Journal(id=journal_id),
+              contract_id=account.contract_id if account else None, amount=request.amount,
+              channel=request.channel, reference=request.reference, suspense=account is None)
+    write_postings(session, lines)
+    move_balances(session, deltas)
+    write_allocations(session, allocations)
+    if payments:
+        session.execute(Payment.__table__.insert(), payments)
+    return settled
+
+
+def _replays(session, requests, results, first_by_key) -> None:
+    """Requests whose key was already used: the original result when they say the same thing."""
+    pending = [i for i, r in enumerate(results) if r is None]
+    if not pending:
+        return
+    existing = existing_journals(session, {requests[i].key for i in pending})
+    originals = _original_results(session, [journal_id for journal_id, _ in existing.values()])
+    for i in pending:
+        journal_id, print_ = existing[requests[i].key]
+        if print_ != requests[i].fingerprint:
+            results[i] = PaymentResult(FAILED, journal_id, error=DomainError(
+                "ledger.idempotency_conflict", field="reference", key=requests[i].reference))
+        else:
+            results[i] = originals[journal_id]
+
+
+def _original_results(session, journal_ids) -> dict[int, PaymentResult]:
+    rows = session.execute(select(Payment.journal_id, Payment.contract_id, Payment.amount)
+                           .where(Payment.journal_id.in_(journal_ids))).all()
+    bills = {}
+    for journal_id, bill_id in session.execute(
+            select(Allocation.journal_id, Charge.bill_id).join(Charge, Allocation.charge_id == Charge.id)
+            .where(Allocation.journal_id.in_(journal_ids), Allocation.amount > 0, Charge.bill_id != "")):
+        bills.setdefault(journal_id, []).append(bill_id)
+    return {journal_id: PaymentResult(DUPLICATE, journal_id, contract_id, amount,
+                                      tuple(bills.get(journal_id, ())))
+            for journal_id, contract_id, amount in rows}
