@@ -37,6 +37,19 @@ static: node_modules/.package-lock.json
 	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/js/
 	cp node_modules/vazirmatn/Vazirmatn-Variable-font-face.css $(VENDOR)/vazirmatn/
 	cp 'node_modules/vazirmatn/fonts/webfonts/Vazirmatn[wght].woff2' $(VENDOR)/vazirmatn/fonts/webfonts/
+	mkdir -p $(VENDOR)/jalalidatepicker
+	cp node_modules/@majidh1/jalalidatepicker/dist/jalalidatepicker.min.js node_modules/@majidh1/jalalidatepicker/dist/jalalidatepicker.min.css $(VENDOR)/jalalidatepicker/
+	mkdir -p $(VENDOR)/leaflet/images
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/leaflet/
+	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/leaflet/images/
+	mkdir -p $(VENDOR)/bpmn-js
+	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js node_modules/bpmn-js/dist/assets/diagram-js.css \
+		node_modules/bpmn-js/dist/assets/bpmn-js.css $(VENDOR)/bpmn-js/
+	mkdir -p $(VENDOR)/bpmn-js/bpmn-font/css $(VENDOR)/bpmn-js/bpmn-font/font
+	cp node_modules/bpmn-js/dist/bpmn-modeler.production.min.js $(VENDOR)/bpmn-js/
+	cp node_modules/bpmn-js/dist/assets/bpmn-font/css/bpmn.css $(VENDOR)/bpmn-js/bpmn-font/css/
+	cp node_modules/bpmn-js/dist/assets/bpmn-font/font/bpmn.woff2 node_modules/bpmn-js/dist/assets/bpmn-font/font/bpmn.woff \
+		$(VENDOR)/bpmn-js/bpmn-font/font/
 
 translations: install
 	@for po in madam/translations/*/LC_MESSAGES/*.po; do $(BIN)/pybabel compile -i $$po -o $${po%.po}.mo; done

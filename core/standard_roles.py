@@ -15,7 +15,7 @@ STANDARD_ROLES = [
       p.REPORTS_VIEW]),
     ("finance", "کارشناس مالی", "Finance",
      [p.CARTABLE_USE, p.SUBSCRIBERS_VIEW, p.BILLING_VIEW, p.LEDGER_VIEW, p.LEDGER_POST, p.REPORTS_VIEW]),
-    ("analyst", "تحلیلگر فرآیند", "Process analyst", [p.PROCESSES_MODEL, p.REPORTS_VIEW]),
+    ("analyst", "تحلیلگر فرآیند", "Process analyst", [p.PROCESSES_MODEL, p.PROCESSES_DEPLOY, p.REPORTS_VIEW]),
     ("admin", "مدیر سامانه", "Administrator", sorted(p.PERMISSIONS)),
 ]  # fmt: skip
 

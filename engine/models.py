@@ -206,3 +206,25 @@ class Notification(Base):
     text: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(TZDateTime())
+
+
+class ProcessDraft(Base):
+    """An analyst's working copy of a procedure (its BPMN and forms), saved, validated and simulated before it
+    is deployed as a new version. `simulation` holds the sandbox run of the draft, never a real instance."""
+
+    __tablename__ = "process_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    base_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_versions.id"))
+    bpmn: Mapped[str] = mapped_column(Text)
+    forms: Mapped[dict] = mapped_column(JSON, default=dict)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    report: Mapped[list] = mapped_column(JSON, default=list)  # what import normalised or found unrunnable
+    simulation: Mapped[dict | None] = mapped_column(JSON)
+    deployed_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_versions.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)

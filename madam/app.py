@@ -8,10 +8,11 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
+import api
 import web
 from core.db import db
 from core.jobs import JobBackend
-from madam import models  # noqa: F401  (registers every table)
+from madam import models, wiring  # noqa: F401  (models registers every table)
 from madam.settings import REPO_ROOT, load_settings
 
 MIGRATIONS_DIR = str(REPO_ROOT / "migrations")
@@ -43,5 +44,7 @@ def create_app(overrides: dict | None = None, env=None) -> Flask:
 
     for module in ("engine.operations", "engine.texts", *app.config["MADAM_OPERATION_MODULES"]):
         importlib.import_module(module)  # each registers its service-task operations
+    wiring.connect()
     web.register(app, login_manager)
+    api.register(app)
     return app

@@ -194,6 +194,32 @@ def demo_load():
 
 
 @main.group()
+def ledger():
+    """The ledger."""
+
+
+@ledger.command("import-bank-file")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--channel", default="bank", show_default=True)
+@with_appcontext
+def ledger_import_bank_file(path, channel):
+    """Post a bank's payment file (CSV: bill ID, payment ID, amount, date, reference); one line per result.
+    A bad line is reported and skipped; importing the same file again posts nothing twice."""
+    from ledger.bank_file import import_bank_file
+
+    results = import_bank_file(db.session, None, Path(path).read_text(encoding="utf-8-sig"), channel=channel,
+                               after_chunk=db.session.commit)
+    db.session.commit()
+    counts: dict[str, int] = {}
+    for line in results:
+        counts[line.status] = counts.get(line.status, 0) + 1
+        if line.status == "failed":
+            click.echo(f"line {line.line_no}: {message_for(line.error) if line.error else 'failed'}")
+    click.echo(" ".join(f"{status}={n}" for status, n in sorted(counts.items())))
+    sys.exit(1 if counts.get("failed") else 0)
+
+
+@main.group()
 def user():
     """Users."""
 

@@ -7,6 +7,7 @@ from core import account_ops
 from core.accounts import Role, User
 from core.regions import Region, RegionKind, add_region
 from core.standard_roles import ensure_standard_roles
+from subscribers.demo import load_demo_registry
 
 DEMO_PASSWORD = "madam1403"  # noqa: S105  (demo data, printed by `make run`)
 
@@ -63,4 +64,5 @@ def load_demo(session) -> list[tuple[User, Role]]:
         region = session.scalar(select(Region).where(Region.code == region_code))
         account_ops.assign_role(session, None, user, role, region)
         loaded.append((user, role))
+    load_demo_registry(session)
     return loaded

@@ -3,5 +3,7 @@
 from core import accounts, audit, regions  # noqa: F401
 from core.db import db
 from engine import models as engine_models  # noqa: F401
+from ledger import models as ledger_models  # noqa: F401
+from subscribers import models as subscriber_models  # noqa: F401
 
 metadata = db.metadata

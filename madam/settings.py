@@ -11,6 +11,10 @@ MADAM_LOGIN_MAX_FAILURES     wrong passwords before the account is locked (defau
 MADAM_LOGIN_LOCKOUT_MINUTES  how long it stays locked (default 15)
 MADAM_UPLOAD_MAX_MB          largest accepted upload (default 10)
 MADAM_OPERATION_MODULES      extra Python modules of service-task operations, comma-separated
+MADAM_LEDGER_APPROVAL_LIMIT  rials above which an adjustment, refund or write-off needs ledger.approve
+MADAM_UPLOAD_DIR             where uploaded documents are kept (default MADAM_DATA_DIR/uploads; never under web/)
+MADAM_MAP_TILE_URL           the map tiles' URL template (default OpenStreetMap's); its origin is allowed by the CSP
+MADAM_COMPANY_CODE           the company's 3-digit code in bill IDs (default 101)
 """
 
 import os
@@ -90,6 +94,10 @@ def load_settings(env=None) -> dict:
         "MADAM_LOGIN_MAX_FAILURES": _int(env, "MADAM_LOGIN_MAX_FAILURES", 5),
         "MADAM_LOGIN_LOCKOUT": timedelta(minutes=_int(env, "MADAM_LOGIN_LOCKOUT_MINUTES", 15)),
         "MAX_CONTENT_LENGTH": _int(env, "MADAM_UPLOAD_MAX_MB", 10) * 1024 * 1024,
+        "MADAM_LEDGER_APPROVAL_LIMIT": _int(env, "MADAM_LEDGER_APPROVAL_LIMIT", 50_000_000),
+        "MADAM_UPLOAD_DIR": str(Path(env.get("MADAM_UPLOAD_DIR") or data_dir / "uploads").resolve()),
+        "MADAM_MAP_TILE_URL": env.get("MADAM_MAP_TILE_URL") or "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "MADAM_COMPANY_CODE": env.get("MADAM_COMPANY_CODE") or "101",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

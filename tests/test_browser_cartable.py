@@ -36,7 +36,7 @@ def test_clerk_to_inspector_through_the_cartable(page, deployed):
     _sign_in(page, base, "clerk")
     page.get_by_role("link", name="کارتابل").click()
     page.get_by_role("link", name="درخواست تازه").click()
-    page.get_by_role("button", name="شروع").first.click()
+    page.get_by_role("button", name="آغاز").first.click()
     page.get_by_role("heading", name="ثبت درخواست بازدید").wait_for()
     number = page.locator(".breadcrumb-item.active").inner_text()
 

@@ -96,3 +96,19 @@ def test_user_create_refuses_a_short_password_in_persian(run):
 def test_worker_needs_redis(run):
     result = CliRunner().invoke(main, ["worker"])
     assert result.exit_code != 0 and "MADAM_REDIS_URL" in result.output
+
+
+def test_a_bank_file_is_imported_with_a_report_per_line_and_never_twice(run, tmp_path):
+    from core.identifiers import make_bill_id, make_payment_id
+
+    bill = make_bill_id(5551234, 101, 2)
+    payment = make_payment_id(250_000, 1405, 8, bill)
+    bank_file = tmp_path / "bank.csv"
+    bank_file.write_text("bill_id,payment_id,amount,date,reference\n"
+                         f"{bill},{payment},250000,1405/08/20,REF-1\n"
+                         "123,456,abc,1405/08/20,REF-2\n", encoding="utf-8")
+    first = run("ledger", "import-bank-file", str(bank_file))
+    assert first.exit_code == 1  # one bad line
+    assert "line 3:" in first.output and "failed=1" in first.output and "suspense=1" in first.output
+    again = run("ledger", "import-bank-file", str(bank_file))
+    assert "duplicate=1" in again.output and "suspense" not in again.output

@@ -3,7 +3,25 @@
 from flask import has_request_context, request, session
 from flask_login import current_user
 
-from web import access, admin, audit_labels, auth, errors, filters, home, nav, sessions
+from web import (
+    access,
+    admin,
+    audit_labels,
+    auth,
+    cartable,
+    cartable_filters,
+    errors,
+    filters,
+    formjs,
+    home,
+    instances,
+    nav,
+    requests_pages,
+    sessions,
+)
+from web import ledger as ledger_pages
+from web import modeler as modeler_pages
+from web import subscribers as subscriber_pages
 
 
 def select_locale() -> str:
@@ -27,3 +45,11 @@ def register(app, login_manager) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(ledger_pages.bp)
+    formjs.init(app)
+    cartable_filters.init(app)
+    app.register_blueprint(cartable.bp)
+    app.register_blueprint(requests_pages.bp)
+    app.register_blueprint(instances.bp)
+    app.register_blueprint(modeler_pages.bp)
+    subscriber_pages.init(app)

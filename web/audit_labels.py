@@ -20,12 +20,28 @@ ACTIONS = {
     "user.language_set": _l("Language changed"),
     "role.permissions_set": _l("Role permissions set"),
     "region.created": _l("Region added"),
+    "process.deployed": _l("Procedure version deployed"),
+    "process.draft_created": _l("Procedure draft created"),
+    "process.draft_deleted": _l("Procedure draft deleted"),
+    "process.imported": _l("Procedure imported"),
+    "instance.suspended": _l("Request suspended"),
+    "instance.resumed": _l("Request resumed"),
+    "instance.terminated": _l("Request terminated"),
+    "instance.retried": _l("Failed step retried"),
+    "instance.task_skipped": _l("Step skipped"),
+    "instance.token_moved": _l("Request sent back to a step"),
+    "instance.data_changed": _l("Request data corrected"),
+    "instance.migrated": _l("Request moved to a new version"),
+    "work_item.reassigned": _l("Task handed to another expert"),
 }
 
 OBJECT_TYPES = {
     "User": _l("User"),
     "Role": _l("Role"),
     "Region": _l("Region"),
+    "ProcessVersion": _l("Procedure version"),
+    "Instance": _l("Request"),
+    "WorkItem": _l("Task"),
 }
 
 

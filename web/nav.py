@@ -12,8 +12,11 @@ from web.access import can
 NAV = [
     # endpoint, label, permission
     ("home.index", _l("Dashboard"), "authenticated"),
+    ("subscribers.search_page", _l("Subscribers"), p.SUBSCRIBERS_VIEW),
     ("cartable.inbox", _l("Cartable"), p.CARTABLE_USE),
     ("requests.mine", _l("My requests"), p.CARTABLE_USE),
+    ("instances.index", _l("Requests (admin)"), p.INSTANCES_ADMIN),
+    ("modeler.index", _l("Procedures"), p.PROCESSES_MODEL),
     ("admin.users", _l("Users"), p.ADMIN_USERS),
     ("admin.regions", _l("Regions"), p.ADMIN_REGIONS),
     ("admin.roles", _l("Roles"), p.ADMIN_USERS),

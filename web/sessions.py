@@ -1,6 +1,7 @@
 """Per-request rules: the request's origin for the audit log, idle and absolute session expiry."""
 
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -24,8 +25,17 @@ def init(app) -> None:
     app.teardown_request(_clear_origin)
 
 
+def _content_security_policy() -> str:
+    """The policy, with the map tiles' origin (setting MADAM_MAP_TILE_URL) allowed as an image source."""
+    tiles = urlsplit(current_app.config.get("MADAM_MAP_TILE_URL") or "")
+    if tiles.scheme in ("http", "https") and tiles.netloc:
+        origin = f"{tiles.scheme}://{tiles.netloc.replace('{s}.', '*.')}"
+        return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
+    return CONTENT_SECURITY_POLICY
+
+
 def _security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("Content-Security-Policy", _content_security_policy())
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -21,6 +21,7 @@
       .then(function (xml) { return viewer.importXML(xml); })
       .then(function () {
         var canvas = viewer.get("canvas");
+        if (window.MadamRtl) { window.MadamRtl.attach(el); }  // Persian labels read right to left
         var registry = viewer.get("elementRegistry");
         canvas.zoom("fit-viewport");
         mark(canvas, registry, ids(el, "passed"), "madam-passed");

@@ -1,0 +1,27 @@
+"""A payment booked in the ledger wakes the procedure waiting for it, in the same transaction."""
+
+from datetime import date
+
+from sqlalchemy import select
+
+from engine import cartable, runtime
+from engine.models import InstanceEvent, WorkItem
+from ledger.accounts import open_contract_account
+from ledger.payments import PaymentRequest, post_payment
+from tests.engine_support import deploy_test_request, region
+
+
+def test_a_posted_payment_moves_the_waiting_request_on(app, session, demo):
+    deploy_test_request(session, demo["analyst"], **{'name="fee_paid"': 'name="payment_received"'})
+    home = region(session, "shiraz-1")
+    instance = runtime.start_instance(session, demo["clerk"], "test_request", home, contract_id=9001)
+    open_contract_account(session, demo["finance"], 9001, home.id)
+    item = session.scalar(select(WorkItem).where(WorkItem.instance_id == instance.id))
+    cartable.complete(session, demo["clerk"], item.id, {"capacity": 4})
+    assert instance.status == "waiting"
+    post_payment(session, demo["finance"], PaymentRequest(channel="bank", reference="BANK-77", amount=100_000,
+                                                          paid_on=date(2026, 11, 28), contract_id=9001))
+    assert instance.status == "running"
+    caught = session.scalar(select(InstanceEvent).where(InstanceEvent.action == "message_caught"))
+    assert caught.note == "payment_received" and caught.data["reference"] == "BANK-77"
+    assert caught.data["amount"] == 100_000
