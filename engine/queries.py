@@ -47,6 +47,8 @@ class InboxFilter:
     due: str | None = None  # overdue | soon | later
     region_id: int | None = None
     q: str | None = None  # request number (or its tail)
+    subscriber_ids: tuple[int, ...] = ()  # …or the subscribers / contracts the words typed in q found
+    contract_ids: tuple[int, ...] = ()
     sort: str = "due"  # due | received
     page: int = 1
     page_size: int = 25
@@ -72,7 +74,9 @@ def inbox(session, user, flt: InboxFilter):
     elif flt.due == "later":
         stmt = stmt.where(or_(WorkItem.due_at.is_(None), WorkItem.due_at >= now + DUE_SOON))
     if flt.q:
-        stmt = stmt.where(Instance.business_key.contains(flt.q.strip(), autoescape=True))
+        stmt = stmt.where(or_(Instance.business_key.contains(flt.q.strip(), autoescape=True),
+                              Instance.subscriber_id.in_(flt.subscriber_ids or [-1]),
+                              Instance.contract_id.in_(flt.contract_ids or [-1])))
     total = session.scalar(select(func.count()).select_from(stmt.with_only_columns(WorkItem.id).subquery()))
     order = (WorkItem.due_at.asc().nulls_last(), WorkItem.id) if flt.sort == "due" else (WorkItem.created_at.desc(),
                                                                                         WorkItem.id.desc())

@@ -7,7 +7,10 @@ from core import account_ops
 from core.accounts import Role, User
 from core.regions import Region, RegionKind, add_region
 from core.standard_roles import ensure_standard_roles
+from ledger.accounts import open_contract_account
+from ledger.models import Account
 from subscribers.demo import load_demo_registry
+from subscribers.models import Contract
 
 DEMO_PASSWORD = "madam1403"  # noqa: S105  (demo data, printed by `make run`)
 
@@ -65,4 +68,13 @@ def load_demo(session) -> list[tuple[User, Role]]:
         account_ops.assign_role(session, None, user, role, region)
         loaded.append((user, role))
     load_demo_registry(session)
+    _open_ledger_accounts(session)
     return loaded
+
+
+def _open_ledger_accounts(session) -> None:
+    """The demo's contracts are inserted in bulk, past the signal that opens their ledger accounts."""
+    known = set(session.scalars(select(Account.contract_id).where(Account.contract_id.is_not(None))))
+    for contract in session.scalars(select(Contract).order_by(Contract.id)):
+        if contract.id not in known:
+            open_contract_account(session, None, contract.id, contract.region_id, contract.bill_id)

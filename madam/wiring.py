@@ -1,7 +1,9 @@
 """Signals from the lower layers connected to the engine: what wakes a waiting procedure."""
 
 from engine.messages import send_message
+from ledger.accounts import open_contract_account
 from ledger.signals import payment_posted
+from subscribers.signals import contract_opened
 
 PAYMENT_MESSAGE = "payment_received"
 
@@ -14,5 +16,11 @@ def on_payment_posted(_sender, *, session, actor, contract_id, amount, bill_ids,
                   "journal_id": journal_id})
 
 
+def on_contract_opened(_sender, *, session, actor, contract_id, region_id, bill_id, **_rest):
+    """Every contract has its receivable in the ledger from the day it opens."""
+    open_contract_account(session, actor, contract_id, region_id, bill_id)
+
+
 def connect() -> None:
     payment_posted.connect(on_payment_posted, weak=False)
+    contract_opened.connect(on_contract_opened, weak=False)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from core.audit import audit
 from core.errors import DomainError
-from subscribers import numbering
+from subscribers import numbering, signals
 from subscribers import validation as v
 from subscribers.enums import TARIFF_TYPES, CloseReason, ContractStatus, DiscountCategory, ServicePointStatus
 from subscribers.models import Contract, Premise, ServicePoint, Subscriber
@@ -59,6 +59,8 @@ def open_contract(session, actor, subscriber_id: int, service_point_id: int, sta
     session.flush()
     audit(session, actor, "contract.opened", contract, subscription_no=contract.subscription_no,
           bill_id=contract.bill_id, subscriber_id=subscriber.id)
+    signals.contract_opened.send(None, session=session, actor=actor, contract_id=contract.id,
+                                 region_id=contract.region_id, bill_id=contract.bill_id)
     return contract
 
 

@@ -123,3 +123,40 @@ def test_overdue_items_are_announced_and_filterable(client, session, inspection)
     assert overdue_only.count('data-testid="inbox-row"') == 1 and f"/cartable/items/{item.id}" in overdue_only
     by_step = client.get("/cartable?step=register_request").get_data(as_text=True)
     assert by_step.count('data-testid="inbox-row"') == 2
+
+
+def test_platform_lookups_find_registry_records_in_my_regions(client, session, inspection):
+    from subscribers.models import Contract, Subscriber
+
+    login(client, "clerk")
+    home = region(session, "shiraz-1")
+    contract = session.scalar(select(Contract).where(Contract.region_id == home.id).order_by(Contract.id))
+    found = client.get(f"/lookup/contracts?q={contract.subscription_no}").get_json()
+    assert contract.id in [row["id"] for row in found]
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.region_id == region(session, "shiraz-1").id))
+    name = subscriber.display_name.split()[-1].replace("ی", "ي")  # typed with the Arabic yeh
+    hits = client.get(f"/lookup/subscribers?q={name}").get_json()
+    assert subscriber.id in [row["id"] for row in hits]
+    elsewhere = session.scalar(select(Subscriber).where(Subscriber.region_id != region(session, "shiraz-1").id,
+                                                        Subscriber.region_id != region(session, "shiraz-1-maali").id))
+    offered = client.get(f"/lookup/subscribers?q={elsewhere.display_name.split()[-1]}").get_json()
+    assert elsewhere.id not in [row["id"] for row in offered]  # another region's subscriber is never offered
+
+
+def test_the_inbox_shows_and_finds_requests_by_subscriber(client, session, inspection):
+    from subscribers.models import Contract, Subscriber
+
+    contract = session.scalar(select(Contract).where(Contract.region_id == region(session, "shiraz-1").id))
+    subscriber = session.get(Subscriber, contract.subscriber_id)
+    runtime.start_instance(session, inspection["clerk"], "meter_inspection", region(session, "shiraz-1"),
+                           subscriber_id=subscriber.id, contract_id=contract.id)
+    runtime.start_instance(session, inspection["clerk"], "meter_inspection", region(session, "shiraz-1"))
+    session.commit()
+    login(client, "clerk")
+    inbox = client.get("/cartable").get_data(as_text=True)
+    assert subscriber.display_name in inbox
+    by_number = client.get(f"/cartable?q={contract.subscription_no}").get_data(as_text=True)
+    assert by_number.count('data-testid="inbox-row"') == 1 and subscriber.display_name in by_number
+    item = session.scalar(select(WorkItem).join(Instance).where(Instance.contract_id == contract.id))
+    page = client.get(f"/cartable/items/{item.id}").get_data(as_text=True)
+    assert subscriber.display_name in page and f"/subscribers/{subscriber.id}" in page

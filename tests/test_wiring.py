@@ -25,3 +25,17 @@ def test_a_posted_payment_moves_the_waiting_request_on(app, session, demo):
     caught = session.scalar(select(InstanceEvent).where(InstanceEvent.action == "message_caught"))
     assert caught.note == "payment_received" and caught.data["reference"] == "BANK-77"
     assert caught.data["amount"] == 100_000
+
+
+def test_opening_a_contract_opens_its_account_in_the_ledger(session, demo):
+    from ledger.queries import account_of
+    from subscribers.contract_ops import close_contract, open_contract
+    from subscribers.models import Contract
+
+    old = session.scalar(select(Contract).order_by(Contract.id))
+    assert account_of(session, old.id) is not None  # the demo's contracts have theirs
+    close_contract(session, demo["clerk"], old.id, date(2026, 11, 1))
+    new = open_contract(session, demo["clerk"], old.subscriber_id, old.service_point_id, date(2026, 11, 2),
+                        {"tariff_type": old.tariff_type})
+    account = account_of(session, new.id)
+    assert account is not None and account.region_id == new.region_id and account.balance == 0

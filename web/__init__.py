@@ -15,6 +15,7 @@ from web import (
     formjs,
     home,
     instances,
+    lookups,
     nav,
     requests_pages,
     sessions,
@@ -51,5 +52,6 @@ def register(app, login_manager) -> None:
     app.register_blueprint(cartable.bp)
     app.register_blueprint(requests_pages.bp)
     app.register_blueprint(instances.bp)
+    app.register_blueprint(lookups.bp)
     app.register_blueprint(modeler_pages.bp)
     subscriber_pages.init(app)

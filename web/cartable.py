@@ -19,8 +19,11 @@ from engine import cartable, notifications, queries, state
 from engine.formschema import validate_submission
 from engine.layout import with_layout
 from engine.models import Instance, WorkItem, WorkItemStatus
+from subscribers.models import Contract, Document, Subscriber
+from subscribers.search import search
 from web.access import can, requires, user_regions
 from web.formjs import render_form
+from web.lookups import form_lookups, lookup_urls
 
 bp = Blueprint("cartable", __name__)
 
@@ -34,10 +37,25 @@ def _filter_from_args() -> queries.InboxFilter:
         sort="received" if args.get("sort") == "received" else "due", page=max(args.get("page", 1, type=int), 1))
 
 
+def _registry_matches(flt: queries.InboxFilter) -> queries.InboxFilter:
+    """Words or a subscription number typed in the search box: the subscribers and contracts they find."""
+    if not flt.q or len(flt.q) < 2 or not can(p.SUBSCRIBERS_VIEW):
+        return flt
+    hits = search(db.session, flt.q, region_ids=[r.id for r in user_regions(p.SUBSCRIBERS_VIEW)], limit=50)
+    flt.subscriber_ids = tuple({h.subscriber_id for h in hits if h.subscriber_id})
+    flt.contract_ids = tuple({h.contract_id for h in hits if h.contract_id})
+    return flt
+
+
+def _subscribers_of(instances) -> dict:
+    ids = {i.subscriber_id for i in instances if i.subscriber_id}
+    return {s.id: s for s in db.session.scalars(select(Subscriber).where(Subscriber.id.in_(ids)))} if ids else {}
+
+
 @bp.get("/cartable")
 @requires(p.CARTABLE_USE)
 def inbox():
-    flt = _filter_from_args()
+    flt = _registry_matches(_filter_from_args())
     rows, total = queries.inbox(db.session, current_user, flt)
     regions = {r.id: r for r in db.session.scalars(select(Region))}
     return render_template("cartable/inbox.html", rows=rows, total=total, flt=flt, regions=regions,
@@ -46,7 +64,8 @@ def inbox():
                            overdue=queries.overdue_count(db.session, current_user),
                            counts=queries.counts_per_procedure(db.session, current_user),
                            notices=notifications.unread(db.session, current_user),
-                           users={u.id: u for u in _users_of(rows)}, now=utcnow())
+                           users={u.id: u for u in _users_of(rows)}, now=utcnow(),
+                           subscribers=_subscribers_of([instance for _item, instance, _name in rows]))
 
 
 def _users_of(rows):
@@ -81,7 +100,12 @@ def _case(item: WorkItem) -> dict:
     events = queries.timeline(db.session, instance.id)
     actor_ids = {e.actor_id for e in events if e.actor_id}
     people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
-    return {"instance": instance, "data": data, "earlier": earlier, "timeline": events, "people": people}
+    subscriber = db.session.get(Subscriber, instance.subscriber_id) if instance.subscriber_id else None
+    contract = db.session.get(Contract, instance.contract_id) if instance.contract_id else None
+    documents = db.session.scalars(select(Document).where(Document.subscriber_id == subscriber.id)
+                                   .order_by(Document.id.desc()).limit(10)).all() if subscriber else []
+    return {"instance": instance, "data": data, "earlier": earlier, "timeline": events, "people": people,
+            "subscriber": subscriber, "contract": contract, "documents": documents}
 
 
 def _task_data(item: WorkItem) -> dict:
@@ -103,7 +127,8 @@ def _page(item: WorkItem, values=None, errors=None, status=200, message=None):
     if message:
         flash(message, "danger")
     return render_template("cartable/task.html", item=item, case=_case(item), roles=roles,
-                           form_html=render_form(schema, values, errors or {}, readonly=readonly),
+                           form_html=render_form(schema, values, errors or {}, readonly=readonly,
+                                                 lookup_urls=lookup_urls()),
                            render_form=render_form, users={u.id: u for u in _people(item)}), status
 
 
@@ -132,7 +157,7 @@ def submit(item_id: int):
     if action == "draft":
         return _run(item, lambda: cartable.save_draft(db.session, current_user, item.id, typed.to_dict(flat=False)),
                     _("The draft was saved."), typed, stay=True)
-    data, errors = validate_submission(_schema(item), typed, files=request.files)
+    data, errors = validate_submission(_schema(item), typed, files=request.files, lookups=form_lookups())
     if errors:
         return _page(item, typed, errors, 422,
                      _("Some fields need attention; nothing was saved. Your input is kept below."))

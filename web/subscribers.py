@@ -16,8 +16,9 @@ import subscribers.messages  # noqa: F401  (the Persian words for the registry's
 from core.db import db
 from core.errors import DomainError
 from core.messages import message_for
-from core.permissions import SUBSCRIBERS_EDIT, SUBSCRIBERS_VIEW
+from core.permissions import LEDGER_VIEW, SUBSCRIBERS_EDIT, SUBSCRIBERS_VIEW
 from core.regions import Region
+from ledger import queries as ledger_queries
 from subscribers import documents, queries
 from subscribers.enums import DocumentKind
 from subscribers.models import Document, Subscriber
@@ -75,6 +76,22 @@ def search_page():
     return render_template("subscribers/search.html", q=q, rows=rows)
 
 
+def profile_contracts(subscriber):
+    return queries.subscriber_contracts(db.session, subscriber.id)
+
+
+def _ledger_summary(contracts) -> list[tuple]:
+    """(contract, its ledger account) for each contract that has one, when the user may see the ledger."""
+    if not can(LEDGER_VIEW):
+        return []
+    rows = []
+    for contract in contracts:
+        account = ledger_queries.account_of(db.session, contract.id)
+        if account is not None:
+            rows.append((contract, account))
+    return rows
+
+
 @bp.get("/<int:subscriber_id>")
 @requires(SUBSCRIBERS_VIEW)
 def profile(subscriber_id: int):
@@ -83,7 +100,7 @@ def profile(subscriber_id: int):
     return render_template(
         "subscribers/profile.html", profile=queries.profile(db.session, subscriber), region=region,
         may_edit=can(SUBSCRIBERS_EDIT, region), document_form=DocumentForm(),
-        tile_url=current_app.config["MADAM_MAP_TILE_URL"], ledger=None,
+        tile_url=current_app.config["MADAM_MAP_TILE_URL"], ledger=_ledger_summary(profile_contracts(subscriber)),
     )
 
 
@@ -113,7 +130,8 @@ def document_upload(subscriber_id: int):
     region = db.session.get(Region, subscriber.region_id)
     return render_template(
         "subscribers/profile.html", profile=queries.profile(db.session, subscriber), region=region,
-        may_edit=True, document_form=form, tile_url=current_app.config["MADAM_MAP_TILE_URL"], ledger=None,
+        may_edit=True, document_form=form, tile_url=current_app.config["MADAM_MAP_TILE_URL"],
+        ledger=_ledger_summary(profile_contracts(subscriber)),
     ), 422
 
 
