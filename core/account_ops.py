@@ -104,7 +104,12 @@ def ensure_role(session, actor, code: str, name: str, name_en: str, permissions)
     role.name, role.name_en = name, name_en
     wanted = set(permissions)
     if role.permissions != wanted:
-        role.permission_rows = [RolePermission(permission=p) for p in sorted(wanted)]
+        # Remove, flush, then add: the unit of work would otherwise insert before it deletes.
+        for row in [r for r in role.permission_rows if r.permission not in wanted]:
+            role.permission_rows.remove(row)
+        session.flush()
+        have = role.permissions
+        role.permission_rows.extend(RolePermission(permission=p) for p in sorted(wanted - have))
         session.flush()
         audit(session, actor, "role.permissions_set", role, permissions=sorted(wanted))
     session.flush()

@@ -139,3 +139,19 @@ def test_unknown_pages_get_a_persian_404(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "این صفحه وجود ندارد." in response.get_data(as_text=True)
+
+
+def test_an_admin_changes_a_roles_permissions_and_it_takes_effect(client, session, demo):
+    role = session.scalar(select(Role).where(Role.code == "inspector"))
+    login(client, "admin")
+    page = client.get(f"/admin/roles/{role.id}").get_data(as_text=True)
+    response = client.post(f"/admin/roles/{role.id}", data={"csrf_token": csrf_token_from(page),
+                                                            "permissions": ["cartable.use", "reports.view"]})
+    assert response.status_code == 302
+    session.refresh(role)
+    assert role.permissions == {"cartable.use", "reports.view"}  # subscribers.view gone, reports.view added
+    from core.permissions import forget_grants
+
+    forget_grants(demo["inspector"])
+    assert has_permission(session, demo["inspector"], p.REPORTS_VIEW)
+    assert not has_permission(session, demo["inspector"], p.SUBSCRIBERS_VIEW)
