@@ -61,6 +61,8 @@ def test_clerk_to_inspector_through_the_cartable(page, deployed):
     assert page.get_by_role("link", name="کار تازه: بازدید از محل و آزمون کنتور").is_visible()  # the notice
     page.get_by_role("link", name="بازدید از محل و آزمون کنتور", exact=True).click()
     assert page.locator(".breadcrumb-item.active").inner_text() == number
+    page.locator(".madam-diagram[data-ready=true]").wait_for()  # drawn from a generated layout
+    assert page.locator(".madam-diagram .madam-current").count() == 1  # the step he is on
     page.get_by_role("button", name="برداشتن کار").click()
     page.get_by_label("تاریخ بازدید").fill("۱۴۰۵/۰۹/۰۷")
     page.get_by_label("کارکرد کنتور هنگام بازدید").fill("12034")
