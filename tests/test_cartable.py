@@ -160,3 +160,18 @@ def test_the_inbox_shows_and_finds_requests_by_subscriber(client, session, inspe
     item = session.scalar(select(WorkItem).join(Instance).where(Instance.contract_id == contract.id))
     page = client.get(f"/cartable/items/{item.id}").get_data(as_text=True)
     assert subscriber.display_name in page and f"/subscribers/{subscriber.id}" in page
+
+
+def test_the_next_expert_sees_what_the_earlier_step_recorded(client, session, inspection):
+    from engine.cartable import complete
+
+    instance = runtime.start_instance(session, inspection["clerk"], "meter_inspection", region(session, "shiraz-1"))
+    first = session.scalar(select(WorkItem).where(WorkItem.instance_id == instance.id))
+    complete(session, inspection["clerk"], first.id, {"subscription_no": "10452318", "reason": "faulty",
+                                                       "mobile": "09121234567", "description": "شمارنده گیر می‌کند"})
+    session.commit()
+    visit = session.scalar(select(WorkItem).where(WorkItem.instance_id == instance.id, WorkItem.status == "open"))
+    login(client, "inspector")
+    page = client.get(f"/cartable/items/{visit.id}").get_data(as_text=True)
+    earlier = page[page.index("مراحل پیشین"):page.index("درخواست کجاست")]
+    assert "شمارنده گیر می‌کند" in earlier and "کنتور خراب است" in earlier

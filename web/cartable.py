@@ -93,7 +93,7 @@ def _schema(item: WorkItem) -> dict:
 def _case(item: WorkItem) -> dict:
     """What the task page shows beside the form: earlier steps' data, the timeline, the diagram position."""
     instance = item.instance
-    data = state.workflow_data(instance.state)
+    data = _task_data(item)  # a task's data carries everything the steps before it recorded
     forms = instance.version.forms or {}
     earlier = [(step, forms.get(step.form_key or "", {"components": []}))
                for step in queries.completed_steps(db.session, instance.id)]
@@ -112,8 +112,9 @@ def _task_data(item: WorkItem) -> dict:
     workflow = state.load(item.instance.version, item.instance.state)
     try:
         return dict(workflow.get_task_from_id(UUID(item.task_id)).data)
-    except Exception:  # the task may be gone (completed meanwhile): show the case data instead
-        return dict(workflow.data)
+    except Exception:  # the task may be gone (returned or moved meanwhile): show the latest data instead
+        last = workflow.last_task
+        return dict(last.data) if last is not None else dict(workflow.data)
 
 
 def _page(item: WorkItem, values=None, errors=None, status=200, message=None):
