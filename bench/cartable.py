@@ -33,6 +33,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 from core.account_ops import assign_role, create_user, ensure_role  # noqa: E402
 from core.accounts import User  # noqa: E402
 from core.db import db  # noqa: E402
+from core.permissions import forget_grants  # noqa: E402
 from core.regions import add_region  # noqa: E402
 from engine import queries  # noqa: E402
 from engine.models import WorkItem  # noqa: E402
@@ -148,12 +149,15 @@ def main() -> None:
             print(f"filled {args.completed:,} completed + {args.open_items:,} open work items "
                   f"in {time.perf_counter() - started:.1f} s ({ROLES} roles, {REGIONS} regions, {USERS} users)")
             users = db.session.scalars(select(User).order_by(User.id)).all()
-            for user in users[:5]:  # warm the caches and the plans
+            for user in users[:5]:  # warm the plans (each user is measured from a cold start below)
                 queries.inbox(db.session, user, queries.InboxFilter())
             page, overdue, badge, sizes = [], [], [], []
-            for user in users:
+            for user in users:  # each measured cold: the user's roles and regions are read again every time
+                forget_grants(user)
                 page.append(timed(lambda u=user: sizes.append(queries.inbox(db.session, u, queries.InboxFilter())[1])))
+                forget_grants(user)
                 overdue.append(timed(lambda u=user: queries.inbox(db.session, u, queries.InboxFilter(due="overdue"))))
+                forget_grants(user)
                 badge.append(timed(lambda u=user: queries.inbox_count(db.session, u)))
                 db.session.expire_all()
             print(f"{len(users)} users; open items offered per user: median {statistics.median(sizes):,.0f}, "

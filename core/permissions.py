@@ -67,6 +67,7 @@ def _grants(session, user: User) -> list[tuple[str, str]]:
 
 def forget_grants(user: User) -> None:
     user.__dict__.pop("_madam_grants", None)
+    user.__dict__.pop("_madam_reach", None)
 
 
 def has_permission(session, user, permission: str, region: Region | None = None) -> bool:
@@ -90,7 +91,11 @@ def role_region_paths(session, user) -> list[tuple[str, str]]:
 
 
 def role_region_ids(session, user) -> dict[str, set[int]]:
-    """For each role the user holds, the ids of the regions it reaches (where it is held and below), in one query."""
+    """For each role the user holds, the ids of the regions it reaches (where it is held and below), in one
+    query, kept on the user object for the rest of the request like the grants."""
+    cached = getattr(user, "_madam_reach", None)
+    if cached is not None:
+        return cached
     below = aliased(Region)
     rows = session.execute(
         select(Role.code, below.id).select_from(Assignment)
@@ -100,6 +105,7 @@ def role_region_ids(session, user) -> dict[str, set[int]]:
     reach: dict[str, set[int]] = {}
     for role, region_id in rows:
         reach.setdefault(role, set()).add(region_id)
+    user._madam_reach = reach
     return reach
 
 
