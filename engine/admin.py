@@ -128,6 +128,7 @@ class Stuck:
     instance: Instance
     reason: str  # error | overdue_work | no_progress | overdue_timer | long_message_wait
     detail: str
+    step: str | None = None  # the task concerned, where there is one
 
 
 def stuck_instances(session, *, no_progress_hours: float = 24, message_wait_hours: float = 72,
@@ -136,11 +137,11 @@ def stuck_instances(session, *, no_progress_hours: float = 24, message_wait_hour
     now = now or utcnow()
     found: list[Stuck] = []
     for instance in session.scalars(select(Instance).where(Instance.status == InstanceStatus.ERROR)):
-        found.append(Stuck(instance, "error", f"{instance.error_task}: {instance.error_message}"))
+        found.append(Stuck(instance, "error", f"{instance.error_task}: {instance.error_message}", instance.error_task))
     overdue = session.execute(select(WorkItem, Instance).join(Instance, WorkItem.instance_id == Instance.id).where(
         WorkItem.status == WorkItemStatus.OPEN, WorkItem.due_at < now, Instance.status.in_(OPEN_STATUSES)))
     for item, instance in overdue:
-        found.append(Stuck(instance, "overdue_work", f"{item.task_name} due {item.due_at.isoformat()}"))
+        found.append(Stuck(instance, "overdue_work", f"{item.task_name} due {item.due_at.isoformat()}", item.task_name))
     idle = session.scalars(select(Instance).where(
         Instance.status.in_((InstanceStatus.RUNNING, InstanceStatus.WAITING)),
         Instance.last_progress_at < now - timedelta(hours=no_progress_hours)))
@@ -150,7 +151,8 @@ def stuck_instances(session, *, no_progress_hours: float = 24, message_wait_hour
         Timer.status == TimerStatus.PENDING, Timer.due_at < now - timedelta(minutes=timer_grace_minutes),
         Instance.status != InstanceStatus.SUSPENDED))
     for timer, instance in late:
-        found.append(Stuck(instance, "overdue_timer", f"{timer.task_name} was due {timer.due_at.isoformat()}"))
+        found.append(Stuck(instance, "overdue_timer", f"{timer.task_name} was due {timer.due_at.isoformat()}",
+                           timer.task_name))
     waiting = session.execute(select(MessageWait, Instance).join(Instance, MessageWait.instance_id == Instance.id)
                               .where(MessageWait.created_at < now - timedelta(hours=message_wait_hours)))
     for wait, instance in waiting:

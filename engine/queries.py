@@ -57,27 +57,33 @@ class InboxFilter:
 def inbox(session, user, flt: InboxFilter):
     """(rows of (WorkItem, Instance, process name), total) for the cartable page."""
     now = utcnow()
+    conditions = [offered_to(session, user)]
+    needs_instance = bool(flt.process_key or flt.q)
+    if flt.process_key:
+        conditions.append(Instance.process_key == flt.process_key)
+    if flt.task_name:
+        conditions.append(WorkItem.task_name == flt.task_name)
+    if flt.region_id:
+        conditions.append(WorkItem.region_id == flt.region_id)
+    if flt.due == "overdue":
+        conditions.append(WorkItem.due_at < now)
+    elif flt.due == "soon":
+        conditions += [WorkItem.due_at >= now, WorkItem.due_at < now + DUE_SOON]
+    elif flt.due == "later":
+        conditions.append(or_(WorkItem.due_at.is_(None), WorkItem.due_at >= now + DUE_SOON))
+    if flt.q:
+        conditions.append(or_(Instance.business_key.contains(flt.q.strip(), autoescape=True),
+                              Instance.subscriber_id.in_(flt.subscriber_ids or [-1]),
+                              Instance.contract_id.in_(flt.contract_ids or [-1])))
+    # The count reads the work items alone unless a filter needs their instance.
+    counting = select(func.count(WorkItem.id))
+    if needs_instance:
+        counting = counting.join(Instance, WorkItem.instance_id == Instance.id)
+    total = session.scalar(counting.where(*conditions))
     stmt = (select(WorkItem, Instance, ProcessVersion.name)
             .join(Instance, WorkItem.instance_id == Instance.id)
             .join(ProcessVersion, Instance.version_id == ProcessVersion.id)
-            .where(offered_to(session, user)))
-    if flt.process_key:
-        stmt = stmt.where(Instance.process_key == flt.process_key)
-    if flt.task_name:
-        stmt = stmt.where(WorkItem.task_name == flt.task_name)
-    if flt.region_id:
-        stmt = stmt.where(WorkItem.region_id == flt.region_id)
-    if flt.due == "overdue":
-        stmt = stmt.where(WorkItem.due_at < now)
-    elif flt.due == "soon":
-        stmt = stmt.where(WorkItem.due_at >= now, WorkItem.due_at < now + DUE_SOON)
-    elif flt.due == "later":
-        stmt = stmt.where(or_(WorkItem.due_at.is_(None), WorkItem.due_at >= now + DUE_SOON))
-    if flt.q:
-        stmt = stmt.where(or_(Instance.business_key.contains(flt.q.strip(), autoescape=True),
-                              Instance.subscriber_id.in_(flt.subscriber_ids or [-1]),
-                              Instance.contract_id.in_(flt.contract_ids or [-1])))
-    total = session.scalar(select(func.count()).select_from(stmt.with_only_columns(WorkItem.id).subquery()))
+            .where(*conditions))
     order = (WorkItem.due_at.asc().nulls_last(), WorkItem.id) if flt.sort == "due" else (WorkItem.created_at.desc(),
                                                                                         WorkItem.id.desc())
     rows = session.execute(stmt.order_by(*order).limit(flt.page_size).offset((flt.page - 1) * flt.page_size)).all()

@@ -98,3 +98,12 @@ def test_find_an_errored_request_see_why_retry_and_watch_it_continue(app, page, 
     assert "در انتظار" in page.content()  # now waiting for the fee to be paid
     page.locator(".madam-diagram[data-ready=true]").wait_for()  # the diagram was drawn
     assert page.locator(".madam-diagram .madam-passed").count() >= 1  # with the path taken marked
+
+
+def test_the_stuck_page_counts_per_procedure_step_and_reason(client, session, demo):
+    instance = _errored(session, demo)
+    login(client, "admin")
+    page = client.get("/admin/stuck").get_data(as_text=True)
+    counts = page[page.index('data-testid="stuck-counts"'):page.index("</table>")]
+    assert "compute_fee" in counts and "متوقف بر اثر خطا" in counts and "test_request" in counts
+    assert f"/admin/instances/{instance.id}" in page

@@ -206,9 +206,10 @@ def stuck():
     visible = set(db.session.scalars(_scoped(select(Instance.id))))
     found = [s for s in admin.stuck_instances(db.session, no_progress_hours=hours, message_wait_hours=wait_hours)
              if s.instance.id in visible]
-    counts: dict[tuple[str, str], int] = {}
+    counts: dict[tuple[str, str, str], int] = {}
     for s in found:
-        counts[(s.instance.process_key, s.reason)] = counts.get((s.instance.process_key, s.reason), 0) + 1
+        key = (s.instance.process_key, s.step or "", s.reason)
+        counts[key] = counts.get(key, 0) + 1
     return render_template("instances/stuck.html", found=found, counts=sorted(counts.items()), hours=hours,
                            message_hours=wait_hours)
 
