@@ -102,5 +102,5 @@ def test_the_books_stay_exact_whatever_happens(session, demo):
                                   .where(Journal.kind == JournalKind.REVERSAL)) == len(self.reversed)
 
     run_state_machine_as_test(Ledger, settings=settings(
-        max_examples=30, stateful_step_count=25, deadline=None, derandomize=True,
+        max_examples=15, stateful_step_count=20, deadline=None, derandomize=True,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]))
