@@ -175,3 +175,21 @@ def test_the_next_expert_sees_what_the_earlier_step_recorded(client, session, in
     page = client.get(f"/cartable/items/{visit.id}").get_data(as_text=True)
     earlier = page[page.index("مراحل پیشین"):page.index("درخواست کجاست")]
     assert "شمارنده گیر می‌کند" in earlier and "کنتور خراب است" in earlier
+
+
+def test_a_request_can_be_started_for_a_contract_and_a_wrong_number_is_refused(client, session, inspection):
+    from subscribers.models import Contract
+
+    contract = session.scalar(select(Contract).where(Contract.region_id == region(session, "shiraz-1").id))
+    login(client, "clerk")
+    page = client.get("/requests/new").get_data(as_text=True)
+    region_id = re.search(r'<option value="(\d+)">امور یک شیراز', page).group(1)
+    refused = client.post("/requests/new", data={"csrf_token": csrf_token_from(page), "process": "meter_inspection",
+                                                 "region": region_id, "contract": "99999999"})
+    assert refused.status_code == 422 and "اشتراکی با این شماره در امور شما نیست." in refused.get_data(as_text=True)
+    assert session.scalar(select(Instance)) is None
+    started = client.post("/requests/new", data={"csrf_token": csrf_token_from(page), "process": "meter_inspection",
+                                                 "region": region_id, "contract": contract.subscription_no})
+    assert started.status_code == 302
+    instance = session.scalar(select(Instance))
+    assert (instance.contract_id, instance.subscriber_id) == (contract.id, contract.subscriber_id)

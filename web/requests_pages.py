@@ -14,7 +14,9 @@ from core.regions import Region
 from engine import cartable, queries, runtime
 from engine.catalogue import latest_versions, start_roles
 from engine.models import WorkItem, WorkItemStatus
+from subscribers.models import Contract
 from web.access import region_choices, requires
+from web.lookups import form_lookups, lookup_urls
 
 bp = Blueprint("requests", __name__)
 
@@ -35,7 +37,8 @@ def startable():
 @bp.get("/requests/new")
 @requires(p.CARTABLE_USE)
 def new():
-    return render_template("requests/new.html", procedures=[(v, region_choices(rs)) for v, rs in startable()])
+    return render_template("requests/new.html", procedures=[(v, region_choices(rs)) for v, rs in startable()],
+                           contract_lookup=lookup_urls()["madam:contract"])
 
 
 @bp.post("/requests/new")
@@ -47,8 +50,17 @@ def start():
         flash(_("Choose a procedure and a region where you may start it."), "danger")
         return render_template("requests/new.html",
                                procedures=[(v, region_choices(rs)) for v, rs in startable()]), 422
+    lookups = form_lookups()
+    typed_contract = (request.form.get("contract") or "").strip()
+    contract_id = lookups["madam:contract"](typed_contract) if typed_contract else None
+    if typed_contract and contract_id is None:
+        flash(_("No contract with this subscription number in your regions."), "danger")
+        return render_template("requests/new.html", procedures=[(v, region_choices(rs)) for v, rs in startable()],
+                               typed_contract=typed_contract), 422
+    subscriber_id = db.session.get(Contract, contract_id).subscriber_id if contract_id else None
     try:
-        instance = runtime.start_instance(db.session, current_user, key, db.session.get(Region, region_id))
+        instance = runtime.start_instance(db.session, current_user, key, db.session.get(Region, region_id),
+                                          subscriber_id=subscriber_id, contract_id=contract_id)
         first = db.session.scalar(select(WorkItem).where(WorkItem.instance_id == instance.id,
                                                          WorkItem.status == WorkItemStatus.OPEN).limit(1))
         if first is not None:
