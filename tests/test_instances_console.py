@@ -107,3 +107,11 @@ def test_the_stuck_page_counts_per_procedure_step_and_reason(client, session, de
     counts = page[page.index('data-testid="stuck-counts"'):page.index("</table>")]
     assert "compute_fee" in counts and "متوقف بر اثر خطا" in counts and "test_request" in counts
     assert f"/admin/instances/{instance.id}" in page
+
+
+def test_the_metrics_page_shows_steps_and_a_heat_map(client, session, demo):
+    instance = _errored(session, demo)
+    login(client, "admin")
+    page = client.get(f"/admin/versions/{instance.version_id}/metrics")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "ثبت درخواست" in body and "data-heat=" in body
