@@ -90,10 +90,10 @@ def _schema(item: WorkItem) -> dict:
     return (item.instance.version.forms or {}).get(item.form_key or "", {"components": []})
 
 
-def _case(item: WorkItem) -> dict:
-    """What the task page shows beside the form: earlier steps' data, the timeline, the diagram position."""
+def _case(item: WorkItem, data: dict) -> dict:
+    """What the task page shows beside the form: earlier steps' data (from `data`, the task's data, which
+    carries everything the steps before it recorded), the timeline, the case's subscriber and contract."""
     instance = item.instance
-    data = _task_data(item)  # a task's data carries everything the steps before it recorded
     forms = instance.version.forms or {}
     earlier = [(step, forms.get(step.form_key or "", {"components": []}))
                for step in queries.completed_steps(db.session, instance.id)]
@@ -122,12 +122,13 @@ def _page(item: WorkItem, values=None, errors=None, status=200, message=None):
     # A finished item is shown read-only, except to someone whose submission just lost the race: she
     # gets her own input back in the form, to copy from.
     readonly = item.status != WorkItemStatus.OPEN and values is None
+    task_data = _task_data(item)  # read once: the form's values and the earlier steps both come from it
     if values is None:
-        values = item.draft or _task_data(item)
+        values = item.draft or task_data
     roles = db.session.scalars(select(Role).order_by(Role.name)).all()
     if message:
         flash(message, "danger")
-    return render_template("cartable/task.html", item=item, case=_case(item), roles=roles,
+    return render_template("cartable/task.html", item=item, case=_case(item, task_data), roles=roles,
                            form_html=render_form(schema, values, errors or {}, readonly=readonly,
                                                  lookup_urls=lookup_urls()),
                            render_form=render_form, users={u.id: u for u in _people(item)}), status
