@@ -30,19 +30,22 @@ class Operation:
     required: frozenset[str]
     optional: frozenset[str]
     description: str = ""
+    result: dict | None = None  # an example of what it returns, e.g. {"subscriber_id": 1}; simulation uses it
 
 
 OPERATIONS: dict[str, Operation] = {}
 
 
-def operation(name: str, description: str = ""):
-    """Register `func` as the operation `name` (e.g. "registry.create_subscriber")."""
+def operation(name: str, description: str = "", result: dict | None = None):
+    """Register `func` as the operation `name` (e.g. "registry.create_subscriber"); `result` declares the
+    shape of what it returns, as an example value."""
 
     def register(func):
         params = list(inspect.signature(func).parameters.values())[1:]  # the first is ctx
         required = frozenset(p.name for p in params if p.default is inspect.Parameter.empty)
         optional = frozenset(p.name for p in params if p.default is not inspect.Parameter.empty)
-        OPERATIONS[name] = Operation(name, func, required, optional, description or (func.__doc__ or "").strip())
+        OPERATIONS[name] = Operation(name, func, required, optional, description or (func.__doc__ or "").strip(),
+                                     result)
         return func
 
     return register
