@@ -42,6 +42,8 @@ static: node_modules/.package-lock.json
 	mkdir -p $(VENDOR)/leaflet/images
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/leaflet/
 	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/leaflet/images/
+	mkdir -p $(VENDOR)/chart.js
+	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.js/
 	mkdir -p $(VENDOR)/bpmn-js
 	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js node_modules/bpmn-js/dist/assets/diagram-js.css \
 		node_modules/bpmn-js/dist/assets/bpmn-js.css $(VENDOR)/bpmn-js/
