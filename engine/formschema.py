@@ -536,8 +536,16 @@ def _positive_id(value: str, message) -> int:
     return int(text)
 
 
+class Refused(Exception):
+    """Raised by a lookup that refuses what was sent for a reason of its own (a file too large, of a type not
+    accepted); its text is shown beside the field, after the field's label."""
+
+
 def _resolve(c: dict, lookup, value, message):
-    found = lookup(value)
+    try:
+        found = lookup(value)
+    except Refused as refusal:
+        raise _Invalid(_l("%(label)s: %(reason)s", label=label_of(c), reason=str(refusal))) from None
     if found is None or found == "" or isinstance(found, bool):
         raise _Invalid(message)
     return found

@@ -75,24 +75,25 @@ def check_content(content: bytes, max_bytes: int) -> str:
     return content_type
 
 
-def attach_document(session, actor, *, subscriber_id: int, kind: str, filename: str | None, content: bytes,
+def attach_document(session, actor, *, subscriber_id: int | None, kind: str, filename: str | None, content: bytes,
                     upload_dir: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, contract_id: int | None = None,
                     request_id: int | None = None) -> Document:
-    subscriber = session.get(Subscriber, subscriber_id)
-    if subscriber is None:
+    """Store a file and record whose it is: a subscriber's, a request's (procedure instance), or both."""
+    subscriber = session.get(Subscriber, subscriber_id) if subscriber_id is not None else None
+    if subscriber is None and (subscriber_id is not None or request_id is None):
         raise DomainError("subscriber.not_found", field="subscriber_id")
     kind = v.choice(kind, list(DocumentKind), "kind")
     if contract_id is not None:
         contract = session.get(Contract, contract_id)
-        if contract is None or contract.subscriber_id != subscriber.id:
+        if contract is None or subscriber is None or contract.subscriber_id != subscriber.id:
             raise DomainError("contract.not_found", field="contract_id")
     content_type = check_content(content, max_bytes)
     digest = store_content(upload_dir, content)
     document = Document(kind=kind, filename=safe_filename(filename, content_type), content_type=content_type,
-                        size=len(content), sha256=digest, subscriber_id=subscriber.id, contract_id=contract_id,
+                        size=len(content), sha256=digest, subscriber_id=subscriber_id, contract_id=contract_id,
                         request_id=request_id, uploaded_by_id=getattr(actor, "id", None))
     session.add(document)
     session.flush()
-    audit(session, actor, "document.attached", document, subscriber_id=subscriber.id, kind=kind,
-          sha256=digest, size=len(content))
+    audit(session, actor, "document.attached", document, subscriber_id=subscriber_id, request_id=request_id,
+          kind=kind, sha256=digest, size=len(content))
     return document

@@ -17,6 +17,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     ForeignKey,
@@ -240,6 +241,8 @@ class Document(Base):
     """A file kept under its content hash; the row says whose it is and who brought it."""
 
     __tablename__ = "documents"
+    # Identity papers for a new subscriber arrive with the request, before the subscriber exists.
+    __table_args__ = (CheckConstraint("subscriber_id IS NOT NULL OR request_id IS NOT NULL", name="owner"),)
 
     id: Mapped[int] = mapped_column(BIGINT, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -247,7 +250,7 @@ class Document(Base):
     content_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"), index=True)
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id"), index=True)
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
     request_id: Mapped[int | None] = mapped_column(BIGINT, index=True)  # a procedure instance
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -9,6 +9,7 @@ from web import (
     audit_labels,
     auth,
     cartable,
+    cartable_documents,  # noqa: F401  (adds the documents' views to the cartable's blueprint)
     cartable_filters,
     errors,
     filters,

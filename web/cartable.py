@@ -23,7 +23,7 @@ from subscribers.models import Contract, Document, Subscriber
 from subscribers.search import search
 from web.access import can, requires, user_regions
 from web.formjs import render_form
-from web.lookups import form_lookups, lookup_urls
+from web.lookups import lookup_urls, request_lookups
 
 bp = Blueprint("cartable", __name__)
 
@@ -102,8 +102,10 @@ def _case(item: WorkItem, data: dict) -> dict:
     people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
     subscriber = db.session.get(Subscriber, instance.subscriber_id) if instance.subscriber_id else None
     contract = db.session.get(Contract, instance.contract_id) if instance.contract_id else None
-    documents = db.session.scalars(select(Document).where(Document.subscriber_id == subscriber.id)
-                                   .order_by(Document.id.desc()).limit(10)).all() if subscriber else []
+    owners = Document.request_id == instance.id
+    if subscriber is not None:
+        owners = owners | (Document.subscriber_id == subscriber.id)
+    documents = db.session.scalars(select(Document).where(owners).order_by(Document.id.desc()).limit(20)).all()
     return {"instance": instance, "data": data, "earlier": earlier, "timeline": events, "people": people,
             "subscriber": subscriber, "contract": contract, "documents": documents}
 
@@ -159,7 +161,9 @@ def submit(item_id: int):
     if action == "draft":
         return _run(item, lambda: cartable.save_draft(db.session, current_user, item.id, typed.to_dict(flat=False)),
                     _("The draft was saved."), typed, stay=True)
-    data, errors = validate_submission(_schema(item), typed, files=request.files, lookups=form_lookups())
+    schema = _schema(item)
+    data, errors = validate_submission(schema, typed, files=request.files,
+                                       lookups=request_lookups(item.instance, schema))
     if errors:
         return _page(item, typed, errors, 422,
                      _("Some fields need attention; nothing was saved. Your input is kept below."))

@@ -7,7 +7,8 @@ from engine import catalogue
 ACTIONS = {
     "started": _l("Request registered"), "claimed": _l("Task taken"), "unclaimed": _l("Task put back"),
     "completed": _l("Step done"), "referred": _l("Referred"), "returned": _l("Returned to the previous step"),
-    "commented": _l("Comment"), "escalated": _l("Escalated"), "timer_fired": _l("Deadline reached"),
+    "commented": _l("Comment"), "document_attached": _l("Document attached"),
+    "escalated": _l("Escalated"), "timer_fired": _l("Deadline reached"),
     "message_caught": _l("Message received"), "failed": _l("Failed"), "retry_scheduled": _l("Retry scheduled"),
     "retried": _l("Retried"), "skipped": _l("Step skipped"), "suspended": _l("Suspended"),
     "resumed": _l("Resumed"), "terminated": _l("Terminated"), "reassigned": _l("Reassigned"),

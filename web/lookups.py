@@ -2,17 +2,23 @@
 
 `/lookup/<kind>?q=…` answers [{"id", "label"}] for subscribers, contracts and meters the user may see;
 `form_lookups()` gives engine.formschema.validate_submission the functions that turn what was typed
-(an id, a subscription number, a meter serial) into the id of a record in the user's regions.
+(an id, a subscription number, a meter serial) into the id of a record in the user's regions;
+`request_lookups(instance, schema)` adds the ones that belong to a request: its document uploads.
 """
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from core import permissions as p
 from core.db import db
+from core.errors import DomainError
+from core.messages import message_for
 from core.text import digits_only, normalize_persian
-from subscribers.models import Contract, Meter, Subscriber
+from engine import formschema as fs
+from subscribers import documents
+from subscribers.enums import DocumentKind
+from subscribers.models import Contract, Document, Meter, Subscriber
 from subscribers.search import search
 from web.access import requires, user_regions
 
@@ -78,3 +84,40 @@ def form_lookups() -> dict:
     return {"madam:subscriber": lambda value: _visible(Subscriber, value),
             "madam:contract": lambda value: _visible(Contract, value, Contract.subscription_no),
             "madam:meter": lambda value: _visible(Meter, value, Meter.serial)}
+
+
+def request_lookups(instance, schema: dict) -> dict:
+    """form_lookups() plus the document upload of a request's form: a file is stored as the request's
+    document (and its subscriber's, when the request has one), in the caller's transaction; a typed id must
+    name a document of this request or of its subscriber."""
+    kinds = {c["key"]: (c.get("properties") or {}).get("documentKind") for c in fs.fields(schema)
+             if c.get("type") == fs.DOCUMENT}
+
+    def resolve(value):
+        if hasattr(value, "stream"):  # an upload: werkzeug's FileStorage, named after its field
+            kind = kinds.get(value.name)
+            return attach_to_request(instance, kind if kind in set(DocumentKind) else DocumentKind.OTHER,
+                                     value).id
+        number = digits_only(str(value))
+        document = db.session.get(Document, int(number)) if number else None
+        return document.id if document is not None and belongs_to(document, instance) else None
+
+    return {**form_lookups(), fs.DOCUMENT: resolve}
+
+
+def attach_to_request(instance, kind: str, upload) -> Document:
+    """Store an uploaded file as the request's document; a refusal (too large, a type not accepted) is raised
+    as formschema.Refused with the user's message."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    try:
+        return documents.attach_document(
+            db.session, current_user, subscriber_id=instance.subscriber_id, kind=kind, filename=upload.filename,
+            content=upload.stream.read(limit + 1), upload_dir=current_app.config["MADAM_UPLOAD_DIR"],
+            max_bytes=limit, contract_id=instance.contract_id, request_id=instance.id)
+    except DomainError as error:
+        raise fs.Refused(message_for(error)) from None
+
+
+def belongs_to(document: Document, instance) -> bool:
+    return document.request_id == instance.id or (
+        instance.subscriber_id is not None and document.subscriber_id == instance.subscriber_id)

@@ -139,7 +139,7 @@ def document_upload(subscriber_id: int):
 @requires(SUBSCRIBERS_VIEW)
 def document_download(document_id: int):
     document = db.session.get(Document, document_id)
-    if document is None:
+    if document is None or document.subscriber_id is None:  # a request's own papers: see the cartable
         abort(404)
     subscriber_for(document.subscriber_id)
     path = documents.stored_path(current_app.config["MADAM_UPLOAD_DIR"], document.sha256)
