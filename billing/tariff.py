@@ -1,10 +1,12 @@
 """A tariff version as JSON — the form the tariff pages save and `madam tariff quote` reads — checked
 field by field and parsed into frozen dataclasses the calculation uses. Format: docs/tariffs.md."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from pathlib import Path
 
 from flask_babel import gettext
 
@@ -23,6 +25,10 @@ TOU_REGISTERS = REGISTERS[1:]
 # What a bill line is booked as in the ledger (Line.charge_type); taxes name the ones they are levied on.
 CHARGE_TYPES = ("energy", "surcharge", "sewage", "fixed", "demand", "minimum", "discount")
 DEFAULT_TAX_BASE = CHARGE_TYPES
+TARIFF_FIELDS = ("utility", "tariff_type", "code", "name", "effective_from", "example", "notes", "blocks", "variants",
+                 "pattern", "time_of_use", "fixed", "demand", "minimum", "sewage_percent", "hot_season",
+                 "zone_coefficients", "vat", "levies", "discounts")
+EXAMPLES_DIR = Path(__file__).parent / "examples"
 
 
 class TariffInvalid(DomainError):
@@ -129,6 +135,9 @@ def parse_tariff(data) -> Tariff:
     if not isinstance(data, dict):
         reader.error("", gettext("A tariff is a JSON object."))
         raise TariffInvalid(reader.errors)
+    for key in data:
+        if key not in TARIFF_FIELDS:
+            reader.error(str(key), gettext("Unknown field; allowed: %(names)s.", names=", ".join(TARIFF_FIELDS)))
     utility = data.get("utility")
     if utility not in UTILITY_CLIMATE_ZONES:
         reader.error("utility", gettext("Choose the utility: electricity, water or gas."))
@@ -168,6 +177,12 @@ def parse_tariff(data) -> Tariff:
     if reader.errors:
         raise TariffInvalid(reader.errors)
     return tariff
+
+
+def example_tariffs() -> list[dict]:
+    """The example tariffs shipped as demo data (billing/examples/*.json): figures to be replaced by the
+    official booklet, each marked "example": true."""
+    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(EXAMPLES_DIR.glob("*.json"))]
 
 
 def parse_date(value) -> date:
