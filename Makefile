@@ -52,6 +52,12 @@ static: node_modules/.package-lock.json
 	cp node_modules/bpmn-js/dist/assets/bpmn-font/css/bpmn.css $(VENDOR)/bpmn-js/bpmn-font/css/
 	cp node_modules/bpmn-js/dist/assets/bpmn-font/font/bpmn.woff2 node_modules/bpmn-js/dist/assets/bpmn-font/font/bpmn.woff \
 		$(VENDOR)/bpmn-js/bpmn-font/font/
+	mkdir -p $(VENDOR)/bpmn-js-bpmnlint $(VENDOR)/form-js $(VENDOR)/madam
+	cp node_modules/bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css $(VENDOR)/bpmn-js-bpmnlint/
+	cp node_modules/@bpmn-io/form-js/dist/assets/form-js.css node_modules/@bpmn-io/form-js/dist/assets/form-js-editor.css \
+		node_modules/@bpmn-io/form-js/dist/assets/properties-panel.css $(VENDOR)/form-js/
+	node_modules/.bin/esbuild web/static/src/modeler-lint.js web/static/src/form-editor.js --bundle --minify \
+		--format=iife --log-level=warning --outdir=$(VENDOR)/madam
 
 translations: install
 	@for po in madam/translations/*/LC_MESSAGES/*.po; do $(BIN)/pybabel compile -i $$po -o $${po%.po}.mo; done

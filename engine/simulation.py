@@ -40,14 +40,14 @@ class SimulationError(DomainError):
 
 
 def result_shape(name: str):
-    """What a sandboxed operation returns: the operation's declared `result_shape` (an attribute of its function),
-    else the dict its code returns with the constants it returns and None for computed values."""
+    """What a sandboxed operation returns instead of running: the example result it declares
+    (`@operation(..., result={...})`); for an operation that declares none, the dict its code returns, with the
+    constants it returns and None for computed values (read from its source, never run)."""
     operation = OPERATIONS.get(name)
     if operation is None:
         return {}
-    declared = getattr(operation.func, "result_shape", None)
-    if declared is not None:
-        return declared
+    if operation.result is not None:
+        return copy.deepcopy(operation.result)
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(operation.func)))
     except (OSError, TypeError, SyntaxError):

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from engine import drafts, simulation
 from engine.models import Instance, OperationRun, ProcessDraft, Timer, WorkItem
+from engine.registry import OPERATIONS, operation
 from tests.engine_support import audit_count, deploy_test_request, read_bpmn, read_forms
 from tests.helpers import csrf_token_from, login
 
@@ -70,3 +71,36 @@ def test_the_sandbox_pages_write_nothing_but_the_draft(client, session, demo):
     assert [session.scalar(select(func.count()).select_from(m))
             for m in (Instance, WorkItem, Timer, OperationRun)] == counts
     assert audit_count(session, "test.fee_computed") == fees  # the real operation never ran
+
+
+@operation("test.declared_result", result={"subscriber_id": 42, "status": "active"})
+def _declared(ctx, *, name):
+    raise AssertionError("the sandbox never runs an operation")
+
+
+DECLARED = read_bpmn("test_request.bpmn").replace("test.compute_fee", "test.declared_result")
+
+
+def test_an_operation_s_declared_result_stands_in_for_it_in_the_sandbox():
+    assert simulation.result_shape("test.declared_result") == {"subscriber_id": 42, "status": "active"}
+    assert simulation.result_shape("cartable.escalate") == OPERATIONS["cartable.escalate"].result  # declared too
+    assert simulation.sample_results(DECLARED)["compute_fee"] == {"subscriber_id": 42, "status": "active"}
+    forms = read_forms("test_register", "test_approve")
+    state = simulation.start(DECLARED)
+    state, _errors = simulation.complete(state, forms, simulation.view(state, DECLARED)["ready"][0]["id"],
+                                         {"capacity": "3"})
+    service = next(e for e in simulation.view(state, DECLARED)["log"] if e["kind"] == "service")
+    assert json.loads(service["message"])["result"] == {"subscriber_id": 42, "status": "active"}
+
+
+def test_the_properties_panel_is_given_each_operation_s_result(client, session, demo):
+    draft = drafts.blank(session, demo["analyst"], "declared", "نمونه")
+    session.commit()
+    login(client, "analyst")
+    page = client.get(f"/processes/drafts/{draft.id}").get_data(as_text=True)
+    catalogue = json.loads(page.split('id="modeler-catalogue">', 1)[1].split("</script>", 1)[0])
+    operations = {op["name"]: op for op in catalogue["operations"]}
+    assert operations["test.declared_result"]["result"] == {"subscriber_id": 42, "status": "active"}
+    assert operations["test.declared_result"]["declared"] is True
+    assert operations["test.compute_fee"] == {**operations["test.compute_fee"], "result": {"amount": None},
+                                              "declared": False}

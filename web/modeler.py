@@ -31,6 +31,8 @@ register_messages({
     "process.key_invalid": lambda q: _("A procedure key is Latin letters, digits, _ or -, starting with a letter."),
     "form.key_invalid": lambda q: _("A form key is Latin letters, digits, _ or -, starting with a letter."),
     "form.not_object": lambda q: _("The form must be a JSON object."),
+    "form.unsupported": lambda q: _("The form was not saved: Madam cannot show these components to an expert: "
+                                    "%(types)s.", types=q.get("types", "")),
     "process.import_too_large": lambda q: _("The file is too large."),
     "process.import_bad_zip": lambda q: _("The file is not a readable zip archive."),
     "process.import_one_diagram": lambda q: _("The zip must hold exactly one .bpmn file."),
@@ -165,7 +167,9 @@ def _catalogue(draft: ProcessDraft) -> dict:
         "roles": [{"code": code, "names": sorted(n for n in names if n)} for code, names in sorted(roles.items())
                   if code in known_roles(db.session)],
         "operations": [{"name": op.name, "required": sorted(op.required), "optional": sorted(op.optional),
-                        "description": op.description} for op in sorted(OPERATIONS.values(), key=lambda o: o.name)],
+                        "description": op.description, "result": simulation.result_shape(op.name),
+                        "declared": op.result is not None}
+                       for op in sorted(OPERATIONS.values(), key=lambda o: o.name)],
         "forms": sorted((draft.forms or {}).keys()),
         "formUrl": url_for(".form", draft_id=draft.id, key="__key__"),
     }
@@ -290,11 +294,15 @@ def form(draft_id: int, key: str):
             problems, status = [_("The form is not valid JSON: %(error)s", error=str(exc))], 422
         else:
             problems = formschema.schema_problems(posted)
+            foreign = sorted({str(c.get("type")) for c in formschema.walk(formschema.components(posted))
+                              if c.get("type") not in formschema.SUPPORTED_TYPES})
             try:
+                if foreign:  # the renderer could not draw it for the expert: not kept, even in a draft
+                    raise DomainError("form.unsupported", field="schema", types=", ".join(foreign))
                 drafts.set_form(db.session, current_user, current, key, posted)
             except DomainError as error:
                 db.session.rollback()
-                problems, status = [message_for(error)], 422
+                problems, status = [message_for(error), *problems], 422
             else:
                 db.session.commit()
                 schema = posted

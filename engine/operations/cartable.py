@@ -7,7 +7,7 @@ from engine.models import WorkItem, WorkItemStatus
 from engine.registry import operation
 
 
-@operation("cartable.escalate")
+@operation("cartable.escalate", result={"escalated": 1, "to_role": "engineer"})
 def escalate(ctx, *, task: str, role: str):
     """Refer the open work item of `task` to everyone holding `role`, without cancelling it."""
     items = ctx.session.scalars(select(WorkItem).where(

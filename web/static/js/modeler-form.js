@@ -1,23 +1,26 @@
-/* The form editor: a form-js schema as JSON, components limited to what Madam's renderer supports, and a live
-   preview rendered by the server (the same renderer the expert's cartable uses). */
+/* The form editor page: form-js's editor (window.MadamFormEditor, bundled from web/static/src/form-editor.js)
+   limited to the components Madam's renderer supports, the schema kept in the form's JSON field that is saved
+   into the draft, and a live preview drawn by the server (the same renderer the expert's cartable uses). */
 (function () {
   "use strict";
 
-  var SKELETONS = {
-    textfield: { label: "متن", key: "text" }, textarea: { label: "توضیح", key: "description" },
-    number: { label: "عدد", key: "amount" }, checkbox: { label: "تأیید", key: "confirmed" },
-    checklist: { label: "گزینه‌ها", key: "choices", values: [{ label: "یک", value: "one" }] },
-    radio: { label: "انتخاب", key: "choice", values: [{ label: "بله", value: "yes" }, { label: "خیر", value: "no" }] },
-    select: { label: "فهرست", key: "option", values: [{ label: "یک", value: "one" }] },
-    datetime: { dateLabel: "تاریخ", key: "date", subtype: "date" }, text: { text: "متن راهنما" },
-    group: { label: "گروه", components: [] }, separator: {}, spacer: {}
-  };
-
   function init(root) {
+    var options = JSON.parse(document.getElementById("form-editor-options").textContent);
+    var t = options.texts;
     var area = root.querySelector("textarea[name=schema]");
+    var canvas = root.querySelector("[data-form-editor-canvas]");
     var preview = root.querySelector("[data-form-preview]");
     var problems = root.querySelector("[data-form-problems]");
+    var status = root.querySelector("[data-form-status]");
+    var details = root.querySelector("[data-form-json]");
+    var editor = null;
     var timer = null;
+    var importing = false;  // an import from the JSON field must not rewrite the field under the analyst
+
+    function say(text, kind) {
+      status.textContent = text || "";
+      status.className = "small text-" + (kind || "body-secondary");
+    }
 
     function refresh() {
       fetch(root.dataset.previewUrl, {
@@ -37,29 +40,62 @@
       });
     }
 
-    area.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refresh, 400); });
-    root.querySelectorAll("[data-add-component]").forEach(function (button) {
-      button.addEventListener("click", function () {
-        var kind = root.querySelector("[data-component-type]").value;
-        var schema;
-        try { schema = JSON.parse(area.value || "{}"); } catch (error) { return; }
-        schema.components = schema.components || [];
-        var component = Object.assign({ type: kind }, JSON.parse(JSON.stringify(SKELETONS[kind] || { key: kind.replace(/\W/g, "_") })));
-        if (component.key) {
-          var used = {};
-          schema.components.forEach(function (c) { used[c.key] = true; });
-          var base = component.key;
-          for (var n = 2; used[component.key]; n++) { component.key = base + n; }
-        }
-        schema.components.push(component);
-        area.value = JSON.stringify(schema, null, 2);
-        refresh();
+    function later() { clearTimeout(timer); timer = setTimeout(refresh, 400); }
+
+    function fromEditor() {
+      if (importing) { return; }
+      area.value = JSON.stringify(editor.getSchema(), null, 2);
+      say(t.unsaved, "warning");
+      later();
+    }
+
+    function open(schema) {
+      var foreign = window.MadamFormEditor.typesOf(schema).filter(function (type) {
+        return options.supported.indexOf(type) === -1;
       });
+      if (foreign.length) {  // refused here as the server refuses it: the analyst fixes the JSON
+        details.open = true;
+        say(t.unsupported.replace("%(types)s", foreign.join(", ")), "danger");
+        root.dataset.editor = "refused";
+        return Promise.resolve(null);
+      }
+      importing = true;
+      var ready = editor ? editor.importSchema(schema).then(function () { return editor; })
+        : window.MadamFormEditor.create(canvas, schema, options);
+      return ready.then(function (created) {
+        setTimeout(function () { importing = false; }, 0);
+        if (!editor) {
+          editor = created;
+          window.madamFormEditor = editor;  // for tests and the browser console
+          editor.on("changed", fromEditor);
+        }
+        root.dataset.editor = "ready";
+        return editor;
+      }).catch(function (error) {
+        importing = false;
+        details.open = true;
+        say(t.unreadable.replace("%(error)s", error.message || String(error)), "danger");
+        root.dataset.editor = "failed";
+      });
+    }
+
+    area.addEventListener("input", function () {
+      var schema;
+      try { schema = JSON.parse(area.value); } catch (error) { say(t.notJson, "danger"); return; }
+      say(t.unsaved, "warning");
+      later();
+      open(schema);
     });
+
+    var initial = {};
+    try { initial = JSON.parse(area.value || "{}"); } catch (error) { details.open = true; }
+    if (!initial.type) { initial.type = "default"; }
+    if (!Array.isArray(initial.components)) { initial.components = []; }
+    open(initial);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     var root = document.querySelector("[data-form-editor]");
-    if (root) { init(root); }
+    if (root && window.MadamFormEditor) { init(root); }
   });
 })();

@@ -1,6 +1,7 @@
 /* The analyst's modeler: bpmn-js's modeler with a properties panel limited to what Madam reads (lane → role,
    form, SLA, service operation and parameters, script, condition, default flow, timer, message), linting in the
-   canvas with the engine's own rules, and the server's verdict pinned to the elements. No inline scripts (CSP):
+   canvas by bpmnlint with Madam's own rules (web/static/src/modeler-lint.js, bundled as window.MadamLint), and
+   the server's verdict pinned to the elements. No inline scripts (CSP):
    the page hands its data over in <script type="application/json"> blocks and data attributes. */
 (function () {
   "use strict";
@@ -24,7 +25,6 @@
     ]
   };
   var BARE_ISO = /^((R\d*\/)?P(?=.*\d)[\dYMWDTHS.,]+|\d{4}-\d{2}-\d{2}(T[\d:.+\-Z]+)?)$/i;
-  var UNSUPPORTED = { "bpmn:ComplexGateway": "complex", "bpmn:BusinessRuleTask": "dmn", "bpmn:AdHocSubProcess": "adhoc" };
 
   function json(id) {
     var node = document.getElementById(id);
@@ -54,8 +54,16 @@
     this.statusEl = root.querySelector("[data-modeler-status]");
     this.lint = {};
     this.server = {};
+    var t = this.t;
+    var translate = { translate: ["value", function (template, replacements) {
+      return (t.bpmnjs[template] || template).replace(/{([^}]+)}/g, function (all, key) {
+        return replacements && replacements[key] !== undefined ? replacements[key] : all;
+      });
+    }] };
     this.modeler = new window.BpmnJS({ container: this.canvasEl, height: "100%",
       moddleExtensions: { spiffworkflow: SPIFF_DESCRIPTOR },
+      additionalModules: [window.MadamLint.module, translate],
+      linting: { active: true, bpmnlint: window.MadamLint.config(this.catalogue, t) },
       textRenderer: { defaultStyle: { fontFamily: "Vazirmatn, Arial, sans-serif" },
                       externalStyle: { fontFamily: "Vazirmatn, Arial, sans-serif" } } });
     window.madamModeler = this.modeler;  // for tests and the browser console
@@ -66,6 +74,7 @@
 
   Workbench.prototype.start = function () {
     var self = this;
+    self.get("eventBus").on("linting.completed", function (event) { self.lintDone(event.issues); });
     fetch(self.root.dataset.src, { credentials: "same-origin" })
       .then(function (response) { return response.text(); })
       .then(function (xml) { return self.modeler.importXML(xml); })
@@ -78,9 +87,8 @@
         self.get("eventBus").on("elements.changed", function () {
           self.setStatus(self.t.unsaved, "warning");
           clearTimeout(timer);
-          timer = setTimeout(function () { self.runLint(); self.refreshPanel(); }, 250);
+          timer = setTimeout(function () { self.refreshPanel(); }, 250);
         });
-        self.runLint();
         self.showPanel(null);
         var verdict = json("modeler-verdict");
         if (verdict) { self.showVerdict(verdict); }
@@ -117,6 +125,7 @@
       .then(function (verdict) {
         if (!verdict.saved) { self.setStatus(verdict.message, "danger"); return verdict; }
         self.catalogue.forms = verdict.forms || self.catalogue.forms;
+        self.relint();
         self.showVerdict(verdict);
         self.root.dataset.saved = String((Number(self.root.dataset.saved) || 0) + 1);
         return verdict;
@@ -185,6 +194,7 @@
       messages.forEach(function (message) { list.push({ id: id, message: message, source: source, found: !!element }); });
       if (!element || element.type === "label") { return; }
       canvas.addMarker(element, marker);
+      if (source === "lint") { return; }  // bpmn-js-bpmnlint draws its own overlay
       overlays.add(element, "madam-problems", {
         position: { top: -10, left: -10 },
         html: h("span", { "class": "madam-badge " + marker, title: messages.join("\n"), "data-element": id,
@@ -211,79 +221,27 @@
     }
   };
 
-  Workbench.prototype.runLint = function () {
-    var self = this;
+  /* bpmnlint's findings, {element id: [issue]}, for the problems list and the panel; the overlays on the
+     canvas are bpmn-js-bpmnlint's own. An issue of an element that is not drawn (the process of a pool) comes
+     with the id it was reported on as actualElementId. */
+  Workbench.prototype.lintDone = function (issues) {
     var found = {};
-    var roles = {};
-    self.catalogue.roles.forEach(function (role) { roles[role.code] = true; });
-    var operations = {};
-    self.catalogue.operations.forEach(function (op) { operations[op.name] = op; });
-    var forms = {};
-    self.catalogue.forms.forEach(function (key) { forms[key] = true; });
-    function report(id, message) { (found[id] = found[id] || []).push(message); }
-    var starts = 0;
-    var hasProcess = false;
-    self.get("elementRegistry").getAll().forEach(function (element) {
-      var bo = element.businessObject;
-      if (!bo || element.type === "label") { return; }
-      if (is(bo, "bpmn:Process") || is(bo, "bpmn:Participant")) { hasProcess = true; }
-      if (is(bo, "bpmn:StartEvent") && !is(bo.$parent, "bpmn:SubProcess")) { starts += 1; }
-      if (UNSUPPORTED[bo.$type]) { report(bo.id, self.t["unsupported_" + UNSUPPORTED[bo.$type]]); }
-      var outgoing = (bo.outgoing || []).filter(function (f) { return is(f, "bpmn:SequenceFlow"); });
-      if (is(bo, "bpmn:ExclusiveGateway") || is(bo, "bpmn:InclusiveGateway")) {
-        if (outgoing.length > 1) {
-          outgoing.forEach(function (flow) {
-            if (!flow.conditionExpression && bo["default"] !== flow) { report(flow.id, self.t.noCondition); }
-          });
-        }
-      } else if (is(bo, "bpmn:FlowNode") && !is(bo, "bpmn:Gateway") && outgoing.length > 1) {
-        report(bo.id, self.t.implicitSplit);
-      }
-      if (is(bo, "bpmn:Lane") && bo.name && !roles[bo.name] && !(bo.childLaneSet && bo.childLaneSet.lanes && bo.childLaneSet.lanes.length)) {
-        report(bo.id, self.t.unknownRole.replace("%(role)s", bo.name));
-      }
-      if (is(bo, "bpmn:UserTask")) {
-        var lane = self.laneOf(bo);
-        if (!lane) { report(bo.id, self.t.noLane); }
-        var formKey = self.property(bo, "formKey");
-        if (!formKey) { report(bo.id, self.t.noForm); }
-        else if (!forms[formKey]) { report(bo.id, self.t.unknownForm.replace("%(form)s", formKey)); }
-        var sla = self.property(bo, "sla");
-        if (sla && !/^P(?=.*\d)(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/i.test(sla)) {
-          report(bo.id, self.t.badSla.replace("%(sla)s", sla));
-        }
-      }
-      if (is(bo, "bpmn:ServiceTask")) {
-        var operator = self.ext(bo, "spiffworkflow:ServiceTaskOperator");
-        if (!operator || !operator.id) { report(bo.id, self.t.noOperation); }
-        else if (!operations[operator.id]) { report(bo.id, self.t.unknownOperation.replace("%(op)s", operator.id)); }
-        else {
-          var given = {};
-          ((operator.parameterList && operator.parameterList.parameters) || []).forEach(function (p) { given[p.id] = p.value; });
-          operations[operator.id].required.forEach(function (name) {
-            if (!given[name]) { report(bo.id, self.t.missingParam.replace("%(param)s", name)); }
-          });
-        }
-      }
-      if (is(bo, "bpmn:ScriptTask") && !(bo.script || "").trim()) { report(bo.id, self.t.noScript); }
-      (bo.eventDefinitions || []).forEach(function (definition) {
-        if (is(definition, "bpmn:TimerEventDefinition")) {
-          var expression = definition.timeDuration || definition.timeDate || definition.timeCycle;
-          var body = expression && (expression.body || "").trim();
-          if (!body) { report(bo.id, self.t.noTimer); }
-          else if (BARE_ISO.test(body)) { report(bo.id, self.t.bareTimer.replace("%(value)s", body)); }
-        }
-        if (is(definition, "bpmn:MessageEventDefinition") && !(definition.messageRef && definition.messageRef.name)) {
-          report(bo.id, self.t.noMessage);
-        }
+    Object.keys(issues || {}).forEach(function (shown) {
+      issues[shown].forEach(function (issue) {
+        var id = issue.actualElementId || shown;
+        (found[id] = found[id] || []).push(issue.message);
       });
     });
-    if (hasProcess && !starts) {
-      report(self.get("canvas").getRootElement().id, self.t.noStart);
-    }
-    self.lint = found;
-    self.root.dataset.lintCount = String(Object.keys(found).length);
-    self.pin();
+    this.lint = found;
+    this.root.dataset.lintCount = String(Object.keys(found).length);
+    this.root.dataset.linted = String((Number(this.root.dataset.linted) || 0) + 1);
+    this.pin();
+    this.refreshPanel();
+  };
+
+  /* The rules read the page's roles, operations and forms: a new form re-lints the diagram. */
+  Workbench.prototype.relint = function () {
+    this.get("linting").setLinterConfig(window.MadamLint.config(this.catalogue, this.t));
   };
 
   // --- The business object: extensions Madam reads ------------------------------------------------------------------
@@ -494,6 +452,7 @@
     }).then(function (response) { return response.json(); }).then(function (result) {
       if (!result.ok) { self.setStatus(result.message, "danger"); return; }
       if (self.catalogue.forms.indexOf(key) === -1) { self.catalogue.forms.push(key); self.catalogue.forms.sort(); }
+      self.relint();
       self.setProperty(element, "formKey", key);
       self.showPanel(element);
     });
@@ -524,6 +483,10 @@
       self.setOperator(element, name, given, value);
     }, { dir: "ltr" })));
     self.panel.appendChild(h("p", { "class": "form-text", text: t.paramHelp }));
+    self.panel.appendChild(h("div", { "class": "small mb-2", "data-prop": "result" }, [
+      h("div", { "class": "form-label small mb-0", text: t.result }),
+      h("pre", { "class": "bg-body-tertiary p-1 mb-0", dir: "ltr", text: JSON.stringify(chosen.result || {}, null, 1) }),
+      h("div", { "class": "form-text", text: chosen.declared ? t.resultHelp : t.resultGuessed })]));
   };
 
   Workbench.prototype.timerPanel = function (element, definition) {
@@ -562,6 +525,6 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     var root = document.querySelector("[data-modeler]");
-    if (root && window.BpmnJS) { new Workbench(root).start(); }
+    if (root && window.BpmnJS && window.MadamLint) { new Workbench(root).start(); }
   });
 })();
