@@ -12,6 +12,7 @@ from flask_babel import gettext
 
 from core.errors import DomainError
 from core.jalali import InvalidJalaliDate, parse_jalali_date
+from core.messages import register_messages
 from core.text import to_ascii_digits
 
 UTILITY_CLIMATE_ZONES: dict[str, tuple[str, ...]] = {
@@ -118,6 +119,16 @@ class Tariff:
     vat: Tax | None = None
     levies: tuple[Tax, ...] = ()
     discounts: dict[str, Discount] = field(default_factory=dict)
+
+
+def _listed(errors) -> str:
+    return "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors or [])
+
+
+register_messages({
+    "billing.tariff_invalid": lambda p: gettext("The tariff is not valid: %(errors)s", errors=_listed(p.get("errors"))),
+    "billing.usage_invalid": lambda p: gettext("The usage is not valid: %(errors)s", errors=_listed(p.get("errors"))),
+})
 
 
 def tariff_errors(data) -> list[dict]:

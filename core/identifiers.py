@@ -1,6 +1,8 @@
 """Iranian identifiers, validated on input (see the design guide for the standards)."""
 
-from core.text import digits_only
+import re
+
+from core.text import digits_only, to_ascii_digits
 
 
 def is_national_id(value: str | None) -> bool:
@@ -103,3 +105,53 @@ def payment_id_amount(payment_id: str) -> int:
 def bill_barcode(bill_id: str, payment_id: str) -> str:
     """The 26 digits printed as a bill's barcode: both IDs left-padded to 13."""
     return digits_only(bill_id).zfill(13) + digits_only(payment_id).zfill(13)
+
+
+SERVICE_NAMES = {digit: name for name, digit in SERVICE_DIGITS.items()}
+
+
+def _typed_digits(value: str | None) -> tuple[str, list[str]]:
+    """The digits typed (spaces and dashes between them allowed), and "not_digits" if anything else was."""
+    text = to_ascii_digits(str(value or "")).strip()
+    problems = [] if re.fullmatch(r"[\d\s\-]*", text) else ["not_digits"]
+    return digits_only(text), problems
+
+
+def describe_bill_id(value: str | None) -> dict:
+    """What a bill ID encodes and, under "problems", every reason it is invalid: "not_digits", "length"
+    (6 to 13 digits), "leading_zero", "check_digit" (with the digit expected)."""
+    code, problems = _typed_digits(value)
+    if not 6 <= len(code) <= 13:
+        return {"bill_id": code, "problems": [*problems, "length"]}
+    if code.startswith("0"):
+        problems.append("leading_zero")
+    expected = mod11_check_digit(code[:-1])
+    if int(code[-1]) != expected:
+        problems.append("check_digit")
+    service = int(code[-2])
+    return {"bill_id": code, "file_code": code[:-5], "company_code": code[-5:-2], "service_digit": service,
+            "service": SERVICE_NAMES.get(service, ""), "check_digit": int(code[-1]),
+            "expected_check_digit": expected, "problems": problems}
+
+
+def describe_payment_id(bill_id: str | None, payment_id: str | None) -> dict:
+    """What a payment ID encodes — amount (thousands of rials), last digit of the Jalali year, period —
+    and every reason it is invalid: "not_digits", "length" (6 to 13), "leading_zero", "c1" (the check digit
+    over the payment fields), "c2" (the one over bill ID + payment fields + C1), each with the digit expected.
+    C2 is checked against the bill ID as typed, even when that bill ID is itself invalid."""
+    code, problems = _typed_digits(payment_id)
+    if not 6 <= len(code) <= 13:
+        return {"payment_id": code, "problems": [*problems, "length"]}
+    if code.startswith("0"):
+        problems.append("leading_zero")
+    fields, c1, c2 = code[:-2], int(code[-2]), int(code[-1])
+    expected_c1 = mod11_check_digit(fields)
+    expected_c2 = mod11_check_digit(digits_only(bill_id) + fields + str(c1))
+    if c1 != expected_c1:
+        problems.append("c1")
+    if c2 != expected_c2:
+        problems.append("c2")
+    thousands = int(code[:-5])
+    return {"payment_id": code, "amount_thousands": thousands, "amount_rials": thousands * 1000,
+            "year_digit": int(code[-5]), "period": code[-4:-2], "c1": c1, "expected_c1": expected_c1,
+            "c2": c2, "expected_c2": expected_c2, "problems": problems}

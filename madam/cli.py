@@ -220,6 +220,40 @@ def ledger_import_bank_file(path, channel):
 
 
 @main.group()
+def tariff():
+    """Tariffs."""
+
+
+@tariff.command("quote")
+@click.option("--tariff", "tariff_path", required=True, help="tariff JSON: one version or a list of versions")
+@click.option("--usage", "usage_path", required=True, help="usage JSON: period, registers, zone, capacity, …")
+def tariff_quote(tariff_path, usage_path):
+    """Print a bill's lines and totals as JSON (docs/tariffs.md); bad input: field errors, exit code 2."""
+    from billing.quote_cli import quote_files
+
+    code, result = quote_files(tariff_path, usage_path)
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2), err=bool(code))
+    sys.exit(code)
+
+
+@main.group()
+def ids():
+    """Bill and payment IDs."""
+
+
+@ids.command("validate")
+@click.argument("bill_id")
+@click.argument("payment_id")
+def ids_validate(bill_id, payment_id):
+    """Print what a bill ID and payment ID encode, or why they are invalid (exit code 2)."""
+    from billing.quote_cli import validate_ids
+
+    code, result = validate_ids(bill_id, payment_id)
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    sys.exit(code)
+
+
+@main.group()
 def user():
     """Users."""
 
