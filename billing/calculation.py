@@ -396,15 +396,15 @@ def _segment_drafts(segment: Segment, usage: Usage) -> list[_Draft]:
             monthly * factor, "fixed")
     if tariff.demand:
         drafts += _demand_drafts(tariff, usage, factor, label)
-    if tariff.minimum:
+    discount = tariff.discounts.get(usage.discount_category) if usage.discount_category else None
+    if discount:
+        drafts += _discount_drafts(discount, segment, drafts, consumption, blocks, factor, zone_coefficient)
+    if tariff.minimum:  # after the discount, so more consumption never lowers a bill held at the minimum
         so_far = sum((d.exact for d in drafts), Fraction(0))
         minimum = tariff.minimum * factor
         if so_far < minimum:
             add("minimum", gettext("Minimum charge"), Fraction(days), "day", _number(tariff.minimum / MONTH),
                 minimum - so_far, "minimum")
-    discount = tariff.discounts.get(usage.discount_category) if usage.discount_category else None
-    if discount:
-        drafts += _discount_drafts(discount, segment, drafts, consumption, blocks, factor, zone_coefficient)
     return drafts
 
 
@@ -441,20 +441,26 @@ def _discount_drafts(discount, segment, drafts, consumption, blocks, factor, zon
     return [_Draft("discount", text, quantity * valid_share, unit, rate, -amount, "discount", segment.label)]
 
 
+# The order in which lines are rounded (see _rounded): energy first, then the other charges, so the
+# energy total and the usual tax bases (energy; energy and surcharges; everything) are prefixes.
+ROUNDING_ORDER = ("energy", "surcharge", "sewage", "fixed", "demand", "discount", "minimum")
+
+
 def _rounded(drafts: list[_Draft]) -> list[Line]:
-    """Each line to the rial, rounding each code's running total across segments, so splitting a period
-    into segments never changes a component's total by rounding (it stays the rounded exact sum)."""
-    exact: dict[str, Fraction] = defaultdict(Fraction)
-    booked: dict[str, int] = defaultdict(int)
-    lines = []
-    for draft in drafts:
-        exact[draft.code] += draft.exact
-        amount = round_rial(exact[draft.code]) - booked[draft.code]
-        booked[draft.code] += amount
-        quantity = "" if draft.quantity is None else _number(draft.quantity)
-        lines.append(Line(draft.code, draft.label, quantity, draft.unit, draft.rate, amount, draft.charge_type,
-                          draft.segment))
-    return lines
+    """Each line to the rial by rounding running totals: taken in ROUNDING_ORDER, a line's amount is the
+    rounded running total after it less the rounded running total before it. So each line is within a
+    rial of its exact amount, and any prefix of that order — the energy charge, all the charges — is
+    exactly its exact sum rounded once: splitting a period into segments cannot change the energy charge,
+    and the charges grow with consumption whenever the exact charges do."""
+    order = sorted(range(len(drafts)), key=lambda i: (ROUNDING_ORDER.index(drafts[i].charge_type), i))
+    amounts: dict[int, int] = {}
+    running, booked = Fraction(0), 0
+    for i in order:
+        running += drafts[i].exact
+        amounts[i] = round_rial(running) - booked
+        booked += amounts[i]
+    return [Line(d.code, d.label, "" if d.quantity is None else _number(d.quantity), d.unit, d.rate, amounts[i],
+                 d.charge_type, d.segment) for i, d in enumerate(drafts)]
 
 
 def _tax_lines(segments: list[Segment], lines: list[Line]) -> list[Line]:
