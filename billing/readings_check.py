@@ -14,14 +14,12 @@ ROLLOVER_SHARE_WITHOUT_HISTORY = Fraction(1, 10)
 
 
 def consumption(previous: int | None, value: int, digits: int) -> int:
-    """Units since the previous reading, counting past a wrap of the register (which may be negative
-    when the reading is simply lower than the last one and not a rollover)."""
+    """Units since the previous reading. A reading lower than the previous one can only mean the register
+    wrapped past 99…9 (a misread is corrected, not billed), so it counts value + 10**digits − previous;
+    check_reading says whether that is plausible ("rollover") or not ("negative")."""
     if previous is None:
         return 0
-    if value >= previous:
-        return value - previous
-    wrapped = value + 10**digits - previous
-    return wrapped if _is_rollover_amount(wrapped, digits, None) else value - previous
+    return value - previous if value >= previous else value + 10**digits - previous
 
 
 def check_reading(previous: int | None, value: int, *, digits: int, read_on: date, previous_on: date | None,
@@ -55,7 +53,7 @@ def check_reading(previous: int | None, value: int, *, digits: int, read_on: dat
     if len(recent) >= MIN_HISTORY:
         average = Fraction(sum(recent), len(recent))
         monthly = _per_30_days(used, read_on, previous_on)
-        if average and monthly > average * HIGH_FACTOR:
+        if monthly > average * HIGH_FACTOR:
             flags.append("high")
         elif monthly < average * LOW_FACTOR:
             flags.append("low")
@@ -79,8 +77,8 @@ def _per_30_days(units: int, read_on: date, previous_on: date | None) -> Fractio
     return Fraction(units * 30, (read_on - previous_on).days)
 
 
-def _is_rollover_amount(wrapped: int, digits: int, monthly: Fraction | None, history: list[int] | None = None) -> bool:
-    recent = (history or [])[-12:]
-    if monthly is not None and len(recent) >= MIN_HISTORY:
+def _is_rollover_amount(wrapped: int, digits: int, monthly: Fraction, history: list[int]) -> bool:
+    recent = history[-12:]
+    if len(recent) >= MIN_HISTORY:
         return monthly <= Fraction(sum(recent), len(recent)) * HIGH_FACTOR
     return wrapped < 10**digits * ROLLOVER_SHARE_WITHOUT_HISTORY
