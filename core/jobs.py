@@ -105,3 +105,15 @@ def delete_failed(backend: JobBackend, queue_name: str, job_id: str) -> None:
     from rq.registry import FailedJobRegistry
 
     FailedJobRegistry(queue=backend.queue(queue_name)).remove(job_id, delete_job=True)
+
+
+def after_commit(session, func, *args, **kwargs) -> None:
+    """Call `func(*args, **kwargs)` when `session` next commits — e.g. queue a job that must see what this
+    transaction wrote. The jobs queued this way check the state they find, so a call after a later commit
+    (when this transaction was rolled back) finds nothing to do."""
+    from sqlalchemy import event
+
+    def call(_session):
+        func(*args, **kwargs)
+
+    event.listen(session, "after_commit", call, once=True)

@@ -13,6 +13,8 @@ STANDARD_ROLES = [
     ("billing_expert", "کارشناس صدور صورتحساب", "Billing expert",
      [p.CARTABLE_USE, p.SUBSCRIBERS_VIEW, p.TARIFFS_MANAGE, p.BILLING_VIEW, p.BILLING_RUN, p.LEDGER_VIEW,
       p.REPORTS_VIEW]),
+    ("billing_supervisor", "سرپرست صدور صورتحساب", "Billing supervisor",
+     [p.CARTABLE_USE, p.SUBSCRIBERS_VIEW, p.BILLING_VIEW, p.BILLING_RUN, p.LEDGER_VIEW, p.REPORTS_VIEW]),
     ("finance", "کارشناس مالی", "Finance",
      [p.CARTABLE_USE, p.SUBSCRIBERS_VIEW, p.BILLING_VIEW, p.LEDGER_VIEW, p.LEDGER_POST, p.REPORTS_VIEW]),
     ("analyst", "تحلیلگر فرآیند", "Process analyst", [p.PROCESSES_MODEL, p.PROCESSES_DEPLOY, p.REPORTS_VIEW]),

@@ -33,6 +33,7 @@ USERS = [
     ("engineer", "مریم حسینی", "engineer", "demo", "228012348", "09171234504"),
     ("billing", "رضا محمدی", "billing_expert", "demo", "228012349", "09171234505"),
     ("finance", "فاطمه موسوی", "finance", "demo", "228012350", "09171234506"),
+    ("supervisor", "نرگس صادقی", "billing_supervisor", "demo", "228012353", "09171234509"),
     ("analyst", "سارا جعفری", "analyst", "demo", "228012351", "09171234507"),
     ("admin", "حسن کاظمی", "admin", "demo", "228012352", "09171234508"),
 ]  # fmt: skip

@@ -1,11 +1,17 @@
 """Signals from the lower layers connected to the engine: what wakes a waiting procedure."""
 
+from sqlalchemy import select
+
+from billing.runs import progress
+from billing.signals import run_finished
 from engine.messages import send_message
+from engine.models import Instance
 from ledger.accounts import open_contract_account
 from ledger.signals import payment_posted
 from subscribers.signals import contract_opened
 
 PAYMENT_MESSAGE = "payment_received"
+RUN_FINISHED_MESSAGE = "billing_run_finished"
 
 
 def on_payment_posted(_sender, *, session, actor, contract_id, amount, bill_ids, reference, journal_id, **_rest):
@@ -21,6 +27,15 @@ def on_contract_opened(_sender, *, session, actor, contract_id, region_id, bill_
     open_contract_account(session, actor, contract_id, region_id, bill_id)
 
 
+def on_run_finished(_sender, *, session, run, **_rest):
+    """A billing run with nothing left to bill wakes its procedure for review, in the closing transaction."""
+    if run.instance_id is None:
+        return
+    business_key = session.scalar(select(Instance.business_key).where(Instance.id == run.instance_id))
+    send_message(session, None, RUN_FINISHED_MESSAGE, business_key, progress(session, run.id))
+
+
 def connect() -> None:
     payment_posted.connect(on_payment_posted, weak=False)
     contract_opened.connect(on_contract_opened, weak=False)
+    run_finished.connect(on_run_finished, weak=False)

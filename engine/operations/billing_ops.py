@@ -1,0 +1,70 @@
+"""Service-task operations of the general bill issuance procedure (processes/billing_run.bpmn): scope and
+preview a run, approve and start it (its chunks run as background jobs once the step commits), bill the
+skipped contracts again, publish or cancel it."""
+
+from datetime import date
+
+from flask import current_app
+
+from billing import runs
+from core.db import utcnow
+from core.jalali import TEHRAN
+from core.jobs import after_commit
+from engine.registry import operation
+
+
+def _today() -> date:
+    return utcnow().astimezone(TEHRAN).date()
+
+
+def _enqueue(session):
+    backend = current_app.extensions["madam_jobs"]
+    return lambda func, run_id: after_commit(session, backend.enqueue, func, run_id, queue="billing",
+                                             **({"job_timeout": 6 * 3600} if backend.redis_url else {}))
+
+
+def _outcome(session, run) -> dict:
+    preview = run.preview or {}
+    expected = preview.get("expected") or {}
+    exceptions = preview.get("exceptions") or {}
+    return {"run_id": run.id, "contracts": run.total, "ready": preview.get("ready", 0),
+            "expected_payable": expected.get("payable", 0), "expected_total": expected.get("total", 0),
+            "exceptions": sum(exceptions.values()), "estimate": bool(preview.get("estimate"))}
+
+
+@operation("billing.prepare_run", result={"run_id": 1, "contracts": 1200, "ready": 1150, "expected_payable": 0,
+                                          "expected_total": 0, "exceptions": 50, "estimate": False})
+def prepare_run(ctx, *, utility: str, period: str, due_days: int = 14):
+    """Fix the run's scope — the utility's active contracts in the request's region — and preview it."""
+    run = runs.create_run(ctx.session, ctx.actor, utility=utility, period=period,
+                          region_ids=[ctx.instance.region_id], issued_on=_today(), due_days=int(due_days),
+                          instance_id=ctx.instance.id)
+    return _outcome(ctx.session, run)
+
+
+@operation("billing.start_run", result={"run_id": 1, "status": "running"})
+def start_run(ctx, *, run_id: int, workers: int = 2):
+    """Approve the run as the user who completed the approval, and set its workers going."""
+    runs.approve(ctx.session, ctx.actor, int(run_id))
+    run = runs.start(ctx.session, ctx.actor, int(run_id), enqueue=_enqueue(ctx.session), workers=int(workers))
+    return {"run_id": run.id, "status": str(run.status)}
+
+
+@operation("billing.rerun_skipped", result={"run_id": 1, "contracts": 12})
+def rerun_skipped(ctx, *, run_id: int):
+    """Bill again the contracts the run skipped, once their readings or flags were put right."""
+    again = runs.rerun_skipped(ctx.session, ctx.actor, int(run_id), enqueue=_enqueue(ctx.session))
+    return {"run_id": int(run_id), "contracts": again}
+
+
+@operation("billing.publish_run", result={"run_id": 1, "bills": 1150, "skipped": 50})
+def publish_run(ctx, *, run_id: int):
+    run = runs.publish(ctx.session, ctx.actor, int(run_id))
+    done = runs.progress(ctx.session, run.id)
+    return {"run_id": run.id, "bills": done["billed"], "skipped": done["skipped"]}
+
+
+@operation("billing.cancel_run", result={"run_id": 1, "status": "cancelled"})
+def cancel_run(ctx, *, run_id: int, reason: str = ""):
+    run = runs.cancel(ctx.session, ctx.actor, int(run_id), reason)
+    return {"run_id": run.id, "status": str(run.status)}
