@@ -1,10 +1,12 @@
 """A bill calculated line by line, to the rial, from tariff versions and one period's usage. Pure: JSON
 and dataclasses in, a Quote out; no database. How each component works: docs/tariffs.md."""
 
+import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
+from functools import cached_property, lru_cache
 
 import jdatetime
 from flask_babel import gettext
@@ -116,7 +118,7 @@ class Segment:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
-    @property
+    @cached_property
     def label(self) -> str:
         return f"{format_jalali_date(self.start, False)}–{format_jalali_date(self.end, False)}"
 
@@ -284,7 +286,7 @@ def _parse_versions(versions) -> list[tuple[date, Tariff]]:
     for i, (effective, data) in enumerate(versions):
         prefix = f"versions[{i}]." if len(versions) > 1 else ""
         try:
-            timeline.append((parse_date(effective), parse_tariff(data)))
+            timeline.append((parse_date(effective), _parsed(data)))
         except TariffInvalid as invalid:
             errors += [{"field": prefix + e["field"], "message": e["message"]} for e in invalid.errors]
         except ValueError:
@@ -300,6 +302,21 @@ def _parse_versions(versions) -> list[tuple[date, Tariff]]:
     if errors:
         raise TariffInvalid(errors)
     return timeline
+
+
+def _parsed(data) -> Tariff:
+    """parse_tariff, remembered for the tariffs a billing run quotes over and over (valid ones only:
+    a refusal is raised afresh, in the caller's language)."""
+    try:
+        key = json.dumps(data, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return parse_tariff(data)
+    return _parsed_json(key)
+
+
+@lru_cache(maxsize=256)
+def _parsed_json(key: str) -> Tariff:
+    return parse_tariff(json.loads(key))
 
 
 def _check_usage(usage: Usage, timeline: list[tuple[date, Tariff]]) -> None:

@@ -231,6 +231,17 @@ def test_j_rounding_with_a_balance_brought_forward():
     assert (credit.payable, credit.rounding) == (0, 0)
 
 
+def test_h_a_vat_change_inside_the_period_gives_a_line_per_rate():
+    # 1,000 rials/kWh flat; VAT 9 % until Mehr 15, 10 % from Mehr 16. 300 kWh over Mehr (30 days):
+    # 150,000 in each half → VAT 9 % × 150,000 = 13,500 and 10 % × 150,000 = 15,000
+    flat = tariff(blocks=[{"upto": None, "rate": 1000}], vat={"percent": 9})
+    result = bill(None, registers={"total": 300},
+                  versions=[(START, flat), ("1404/07/16", dict(flat, vat={"percent": 10}))])
+    assert [(line.segment, line.rate, line.amount) for line in result.lines if line.code == "vat"] == [
+        ("1404/07/01–1404/07/15", "9%", 13_500), ("1404/07/16–1404/07/30", "10%", 15_000)]
+    assert result.vat == 28_500
+
+
 # i. Discounts for special categories, with a validity period.
 
 DISCOUNTS = {"discounts": {
@@ -266,6 +277,15 @@ def test_i_discount_only_within_its_validity():
     # a bill in Aban is past it
     assert amounts(bill(tariff(**DISCOUNTS), start="1404/08/01", end="1404/08/30",
                         discount_category="free100_until_mid_mehr"), "discount") == {}
+
+
+def test_i_the_minimum_applies_after_the_discount():
+    # energy 500,000 − 50 % = 250,000 net, under the 600,000 minimum → minimum line 350,000; charges 600,000
+    result = bill(tariff(minimum=600000, **DISCOUNTS), discount_category="half_uncapped")
+    assert amounts(result, "discount") == {"discount": -250_000}
+    assert amounts(result, "minimum") == {"minimum": 350_000}
+    assert result.charges == 600_000
+    assert result.ledger_lines() == {"energy": 250_000, "minimum": 350_000}
 
 
 def test_i_a_category_the_tariff_does_not_know_is_refused():
