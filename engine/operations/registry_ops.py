@@ -74,11 +74,18 @@ def service_fields(service: str) -> dict:
 # --- Subscribers --------------------------------------------------------------------------------------------
 
 
+def _subscriber_input(ctx, values: dict) -> dict:
+    """The form's values as the registry takes them: in the request's region, dates as dates."""
+    birth = values.get("birth_date")
+    return {**values, "region_id": ctx.instance.region_id,
+            "birth_date": date.fromisoformat(birth) if isinstance(birth, str) and birth else birth or None}
+
+
 @operation("registry.check_subscriber", result={"ok": True, "problem": ""})
 def check_subscriber(ctx, *, values: dict):
     """Whether the identity typed could be registered (valid, national ID not on file), without registering."""
     try:
-        checked = operations.subscriber_values(ctx.session, {**values, "region_id": ctx.instance.region_id})
+        checked = operations.subscriber_values(ctx.session, _subscriber_input(ctx, values))
         operations._check_national_id_free(ctx.session, checked["national_id"])
     except DomainError as error:
         return refused(ctx, error)
@@ -88,7 +95,7 @@ def check_subscriber(ctx, *, values: dict):
 @operation("registry.create_subscriber", result={"subscriber_id": 1201, "national_id": "0012345679"})
 def create_subscriber(ctx, *, values: dict):
     """Register the subscriber in the request's region and link the request to them."""
-    subscriber = operations.create_subscriber(ctx.session, ctx.actor, {**values, "region_id": ctx.instance.region_id})
+    subscriber = operations.create_subscriber(ctx.session, ctx.actor, _subscriber_input(ctx, values))
     link(ctx, subscriber_id=subscriber.id)
     return {"subscriber_id": subscriber.id, "national_id": subscriber.national_id}
 

@@ -37,6 +37,14 @@ def close(ctx, *, outcome: str, reason: str = ""):
     return {"outcome": outcome, "reason": reason}
 
 
+@operation("request.note", result={"noted": True})
+def note(ctx, *, text: str):
+    """A line written on the request's timeline by the step (a figure the next people need, a settlement)."""
+    note_on_request(ctx, text)
+    ctx.session.flush()
+    return {"noted": True}
+
+
 @operation("request.remind", result={"reminded": True})
 def remind(ctx, *, note: str):
     """A reminder written on the request's timeline (what the counter tells the applicant)."""
