@@ -1,16 +1,70 @@
-"""The API's checks: a signed-in user (401 otherwise), the permission (403), the object's region (403)."""
+"""The API's checks. Who asks: an integration client by its token (`Authorization: Bearer mdm_…`), or
+the user signed in to the web session. 401 for neither; 403 without the permission (a client's scope)
+or outside the object's region (a client's regions, a user's grants)."""
 
 from functools import wraps
 
-from flask import abort, jsonify
+from flask import abort, g
 from flask_login import current_user
 from marshmallow import ValidationError
+from sqlalchemy.exc import DataError, IntegrityError
 
+from api import problems
+from api.clients import ClientActor, client_reaches, client_region_ids
 from core.db import db
-from core.errors import DomainError, NotFound
-from core.messages import message_for
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.permissions import PERMISSIONS, allowed_regions, has_permission
 from core.regions import Region
+
+
+def client():
+    return g.get("api_client")
+
+
+def actor():
+    """Whoever acts for this request, as the operations expect it (a user, or the client)."""
+    if client() is not None:
+        return ClientActor(client().id, client().name)
+    return current_user._get_current_object()
+
+
+def allowed(permission: str, region: Region | None = None) -> bool:
+    if client() is not None:
+        return permission in client().scopes and (region is None or client_reaches(db.session, client(), region))
+    return has_permission(db.session, current_user, permission, region)
+
+
+# Refusals the domain raises as plain DomainErrors that mean "someone else has it already".
+CONFLICT_CODES = {"ledger.idempotency_conflict"}
+
+
+def run_view(view, *args, **kwargs):
+    """The view, with the domain's refusals turned into problems and nothing half-saved."""
+    try:
+        return view(*args, **kwargs)
+    except ValidationError as error:
+        db.session.rollback()
+        return problems.invalid(error)
+    except NotFound as error:
+        db.session.rollback()
+        return problems.domain(error, 404, "not_found")
+    except Conflict as error:
+        db.session.rollback()
+        return problems.domain(error, 409, "conflict")
+    except PermissionDenied as error:
+        db.session.rollback()
+        return problems.domain(error, 403, "forbidden")
+    except DomainError as error:
+        db.session.rollback()
+        if error.code in CONFLICT_CODES:
+            return problems.domain(error, 409, "conflict")
+        return problems.domain(error)
+    except DataError:  # a value the database cannot hold (too long, out of range): the caller's to fix
+        db.session.rollback()
+        return problems.problem(422, "invalid", problems.TITLES[422])
+    except IntegrityError:  # a unique value taken meanwhile (or by a concurrent request)
+        db.session.rollback()
+        return problems.problem(409, "conflict", problems.TITLES[409])
 
 
 def api_requires(permission: str):
@@ -20,22 +74,11 @@ def api_requires(permission: str):
     def decorate(view):
         @wraps(view)
         def guarded(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return jsonify(error="unauthorized", message="sign in first"), 401
-            if not has_permission(db.session, current_user, permission):
+            if client() is None and not current_user.is_authenticated:
+                return problems.problem(401, "unauthorized", problems.TITLES[401])
+            if not allowed(permission):
                 abort(403)
-            try:
-                return view(*args, **kwargs)
-            except ValidationError as error:
-                db.session.rollback()
-                return jsonify(error="invalid", errors=error.messages), 422
-            except NotFound as error:
-                db.session.rollback()
-                return jsonify(error="not_found", code=error.code, message=message_for(error)), 404
-            except DomainError as error:
-                db.session.rollback()
-                return jsonify(error="invalid", code=error.code,
-                               errors={error.field or "_": [message_for(error)]}), 422
+            return run_view(view, *args, **kwargs)
 
         guarded.required_permission = permission
         return guarded
@@ -43,14 +86,22 @@ def api_requires(permission: str):
     return decorate
 
 
+def public(view):
+    """Open to anyone (the API's own description)."""
+    view.required_permission = "public"
+    return view
+
+
 def check_region(permission: str, region_id: int | None) -> None:
-    """403 unless the user holds `permission` in this region (a missing region is the operation's to refuse)."""
-    region = db.session.get(Region, region_id) if region_id is not None else None
-    if region is not None and not has_permission(db.session, current_user, permission, region):
+    """403 unless the caller holds `permission` in this region (a missing region is the operation's to refuse)."""
+    region = db.session.get(Region, region_id) if isinstance(region_id, int) else None
+    if region is not None and not allowed(permission, region):
         abort(403)
 
 
 def region_ids(permission: str) -> list[int]:
+    if client() is not None:
+        return client_region_ids(db.session, client()) if permission in client().scopes else []
     return [r.id for r in allowed_regions(db.session, current_user, permission)]
 
 

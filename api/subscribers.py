@@ -1,11 +1,13 @@
 """Subscribers, premises and service points over JSON: list/search, get, create, update."""
 
 from flask import current_app, jsonify, request
-from flask_login import current_user
 
 import subscribers.messages  # noqa: F401  (the Persian words for the registry's errors)
 from api import bp
-from api.access import api_requires, check_region, found, region_ids
+from api import schemas as api_schemas
+from api.access import actor, api_requires, check_region, found, region_ids
+from api.common import load_query
+from api.openapi import doc
 from core.db import db
 from core.permissions import SUBSCRIBERS_EDIT, SUBSCRIBERS_VIEW
 from subscribers import operations, queries, schemas
@@ -16,7 +18,15 @@ PAGE_SIZE = 50
 
 
 def page_number() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
+    return min(max(request.args.get("page", 1, type=int), 1), 100_000)
+
+
+def per_page() -> int:
+    return min(max(request.args.get("per_page", PAGE_SIZE, type=int), 1), 200)
+
+
+def paged(schema, rows, total):
+    return jsonify(total=total, page=page_number(), per_page=per_page(), items=schema(many=True).dump(rows))
 
 
 def body(schema) -> dict:
@@ -30,58 +40,71 @@ def subscriber_in_region(subscriber_id: int, permission: str) -> Subscriber:
 
 
 @bp.get("/subscribers")
+@doc("Subscribers in the caller's regions, newest first; with `q`, a search (its hits in `results`)",
+     tag="registry", query=api_schemas.SubscriberQuery, out=api_schemas.SubscriberSearchOut)
 @api_requires(SUBSCRIBERS_VIEW)
 def subscribers_list():
+    args = load_query(api_schemas.SubscriberQuery)
     regions = region_ids(SUBSCRIBERS_VIEW)
-    q = request.args.get("q", "").strip()[:200]
+    q = args.get("q", "").strip()[:200]
     if q:
-        hits = search(db.session, q, regions, limit=min(request.args.get("limit", 20, type=int), 100))
+        hits = search(db.session, q, regions, limit=args["limit"])
         people = queries.subscribers_by_id(db.session, [h.subscriber_id for h in hits])
-        return jsonify(results=[{**schemas.HitOut().dump(h),
+        found_people = [people[h.subscriber_id] for h in hits if h.subscriber_id in people]
+        return jsonify(total=len(found_people), page=1, per_page=args["limit"],
+                       items=schemas.SubscriberOut(many=True).dump(found_people),
+                       results=[{**schemas.HitOut().dump(h),
                                  "subscriber": schemas.SubscriberOut().dump(people[h.subscriber_id])
                                  if h.subscriber_id in people else None} for h in hits])
-    rows, total = queries.scoped_list(db.session, Subscriber, regions, page_number(), PAGE_SIZE)
-    return jsonify(total=total, page=page_number(), items=schemas.SubscriberOut(many=True).dump(rows))
+    rows, total = queries.scoped_list(db.session, Subscriber, regions, args["page"], args["per_page"])
+    return jsonify(total=total, page=args["page"], per_page=args["per_page"],
+                   items=schemas.SubscriberOut(many=True).dump(rows))
 
 
-@bp.get("/subscribers/<int:subscriber_id>")
+@bp.get("/subscribers/<id:subscriber_id>")
+@doc("A subscriber", tag="registry", out=schemas.SubscriberOut)
 @api_requires(SUBSCRIBERS_VIEW)
 def subscriber_get(subscriber_id: int):
     return jsonify(schemas.SubscriberOut().dump(subscriber_in_region(subscriber_id, SUBSCRIBERS_VIEW)))
 
 
 @bp.post("/subscribers")
+@doc("Register a subscriber", tag="registry", body=schemas.SubscriberIn, out=schemas.SubscriberOut, status=201)
 @api_requires(SUBSCRIBERS_EDIT)
 def subscriber_create():
     data = body(schemas.SubscriberIn)
     check_region(SUBSCRIBERS_EDIT, data.get("region_id"))
-    subscriber = operations.create_subscriber(db.session, current_user, data)
+    subscriber = operations.create_subscriber(db.session, actor(), data)
     db.session.commit()
     return jsonify(schemas.SubscriberOut().dump(subscriber)), 201
 
 
-@bp.patch("/subscribers/<int:subscriber_id>")
+@bp.patch("/subscribers/<id:subscriber_id>")
+@doc("Change a subscriber", tag="registry", body=schemas.SubscriberIn, out=schemas.SubscriberOut)
 @api_requires(SUBSCRIBERS_EDIT)
 def subscriber_update(subscriber_id: int):
     subscriber = subscriber_in_region(subscriber_id, SUBSCRIBERS_EDIT)
     data = body(schemas.SubscriberIn)
     check_region(SUBSCRIBERS_EDIT, data.get("region_id"))
-    operations.update_subscriber(db.session, current_user, subscriber, data)
+    operations.update_subscriber(db.session, actor(), subscriber, data)
     db.session.commit()
     return jsonify(schemas.SubscriberOut().dump(subscriber))
 
 
 @bp.get("/premises")
+@doc("Premises in the caller's regions (or a subscriber's)", tag="registry",
+     query=api_schemas.RegistryListQuery, out=schemas.PremiseOut, page=True)
 @api_requires(SUBSCRIBERS_VIEW)
 def premises_list():
-    subscriber_id = request.args.get("subscriber_id", type=int)
+    subscriber_id = load_query(api_schemas.RegistryListQuery).get("subscriber_id")
     if subscriber_id is not None:
         subscriber = subscriber_in_region(subscriber_id, SUBSCRIBERS_VIEW)
         contracts = queries.subscriber_contracts(db.session, subscriber.id)
         rows = queries.subscriber_premises(db.session, subscriber.id, contracts)
-        return jsonify(total=len(rows), page=1, items=schemas.PremiseOut(many=True).dump(rows))
-    rows, total = queries.scoped_list(db.session, Premise, region_ids(SUBSCRIBERS_VIEW), page_number(), PAGE_SIZE)
-    return jsonify(total=total, page=page_number(), items=schemas.PremiseOut(many=True).dump(rows))
+        return jsonify(total=len(rows), page=1, per_page=max(len(rows), 1),
+                       items=schemas.PremiseOut(many=True).dump(rows))
+    rows, total = queries.scoped_list(db.session, Premise, region_ids(SUBSCRIBERS_VIEW), page_number(), per_page())
+    return paged(schemas.PremiseOut, rows, total)
 
 
 def premise_in_region(premise_id: int, permission: str) -> Premise:
@@ -90,7 +113,8 @@ def premise_in_region(premise_id: int, permission: str) -> Premise:
     return premise
 
 
-@bp.get("/premises/<int:premise_id>")
+@bp.get("/premises/<id:premise_id>")
+@doc("A premise with its service points", tag="registry", out=api_schemas.PremiseDetailOut)
 @api_requires(SUBSCRIBERS_VIEW)
 def premise_get(premise_id: int):
     premise = premise_in_region(premise_id, SUBSCRIBERS_VIEW)
@@ -99,32 +123,36 @@ def premise_get(premise_id: int):
 
 
 @bp.post("/premises")
+@doc("Register a premise", tag="registry", body=schemas.PremiseIn, out=schemas.PremiseOut, status=201)
 @api_requires(SUBSCRIBERS_EDIT)
 def premise_create():
     data = body(schemas.PremiseIn)
     subscriber = subscriber_in_region(data["subscriber_id"], SUBSCRIBERS_EDIT) if data.get("subscriber_id") else None
     check_region(SUBSCRIBERS_EDIT, data.get("region_id"))
-    premise = operations.create_premise(db.session, current_user, subscriber, data)
+    premise = operations.create_premise(db.session, actor(), subscriber, data)
     db.session.commit()
     return jsonify(schemas.PremiseOut().dump(premise)), 201
 
 
-@bp.patch("/premises/<int:premise_id>")
+@bp.patch("/premises/<id:premise_id>")
+@doc("Change a premise", tag="registry", body=schemas.PremiseIn, out=schemas.PremiseOut)
 @api_requires(SUBSCRIBERS_EDIT)
 def premise_update(premise_id: int):
     premise = premise_in_region(premise_id, SUBSCRIBERS_EDIT)
     data = body(schemas.PremiseIn)
     check_region(SUBSCRIBERS_EDIT, data.get("region_id"))
-    operations.update_premise(db.session, current_user, premise, data)
+    operations.update_premise(db.session, actor(), premise, data)
     db.session.commit()
     return jsonify(schemas.PremiseOut().dump(premise))
 
 
-@bp.post("/premises/<int:premise_id>/service-points")
+@bp.post("/premises/<id:premise_id>/service-points")
+@doc("Add a service point to a premise", tag="registry",
+     body=schemas.ServicePointIn, out=schemas.ServicePointOut, status=201)
 @api_requires(SUBSCRIBERS_EDIT)
 def service_point_create(premise_id: int):
     premise = premise_in_region(premise_id, SUBSCRIBERS_EDIT)
-    point = operations.add_service_point(db.session, current_user, premise, body(schemas.ServicePointIn))
+    point = operations.add_service_point(db.session, actor(), premise, body(schemas.ServicePointIn))
     db.session.commit()
     return jsonify(schemas.ServicePointOut().dump(point)), 201
 

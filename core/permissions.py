@@ -45,6 +45,7 @@ REPORTS_VIEW = define_permission("reports.view", _l("View reports"))
 PROCESSES_MODEL = define_permission("processes.model", _l("Edit procedures"))
 PROCESSES_DEPLOY = define_permission("processes.deploy", _l("Deploy procedures"))
 INSTANCES_ADMIN = define_permission("instances.admin", _l("Monitor and repair procedures"))
+API_MANAGE = define_permission("api.manage", _l("Manage API clients and webhooks"))
 
 
 def _grants(session, user: User) -> list[tuple[str, str]]:

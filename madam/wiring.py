@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 
+from api import events as api_events
 from billing.runs import progress
 from billing.signals import run_finished
 from engine.messages import send_message
@@ -39,3 +40,4 @@ def connect() -> None:
     payment_posted.connect(on_payment_posted, weak=False)
     contract_opened.connect(on_contract_opened, weak=False)
     run_finished.connect(on_run_finished, weak=False)
+    api_events.connect()  # webhooks: a payment posted, a request completed (an instance's status in a flush)

@@ -1,0 +1,57 @@
+"""What becomes a webhook event: a payment posted (the ledger's signal), a request completed (an
+instance's status turning `completed` in a flush), a bill issued (when billing announces one).
+Connected by `madam.wiring`."""
+
+from flask_sqlalchemy.session import Session
+from sqlalchemy import event, inspect, select
+
+from api import webhooks
+from engine.models import Instance, InstanceStatus
+from ledger.models import Account, AccountKind
+from ledger.signals import payment_posted
+
+
+def on_payment_posted(_sender, *, session, contract_id, amount, bill_ids, reference, journal_id, **_rest):
+    region_id = session.scalar(select(Account.region_id).where(Account.contract_id == contract_id,
+                                                               Account.kind == AccountKind.RECEIVABLE))
+    webhooks.queue_event(session, webhooks.PAYMENT_POSTED,
+                         {"contract_id": contract_id, "amount": amount, "bill_ids": list(bill_ids or []),
+                          "reference": reference, "journal_id": journal_id}, region_id)
+
+
+def _completed_now(instance) -> bool:
+    history = inspect(instance).attrs.status.history
+    return InstanceStatus.COMPLETED in (history.added or ())
+
+
+def on_before_flush(session, _context, _instances) -> None:
+    for instance in list(session.dirty) + list(session.new):
+        if isinstance(instance, Instance) and _completed_now(instance):
+            webhooks.queue_event(session, webhooks.REQUEST_COMPLETED, {
+                "instance_id": instance.id, "business_key": instance.business_key,
+                "process_key": instance.process_key, "subscriber_id": instance.subscriber_id,
+                "contract_id": instance.contract_id,
+                "completed_at": instance.completed_at.isoformat() if instance.completed_at else None,
+            }, instance.region_id)
+
+
+def on_bill_issued(_sender, *, session, contract_id=None, bill_id="", period="", amount=0, region_id=None, **rest):
+    webhooks.queue_event(session, webhooks.BILL_ISSUED,
+                         {"contract_id": contract_id, "bill_id": bill_id, "period": period, "amount": amount,
+                          **{k: v for k, v in rest.items() if isinstance(v, str | int | None)}}, region_id)
+
+
+def _after_commit(session) -> None:
+    webhooks.after_commit(session)
+
+
+def _after_rollback(session) -> None:
+    webhooks.after_rollback(session)
+
+
+def connect() -> None:
+    payment_posted.connect(on_payment_posted, weak=False)
+    for name, listener in (("before_flush", on_before_flush), ("after_commit", _after_commit),
+                           ("after_rollback", _after_rollback)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
