@@ -20,6 +20,7 @@ from core.standard_roles import STANDARD_ROLES
 from engine import catalogue, normalise
 from engine.layout import with_layout
 from engine.models import ProcessDraft, ProcessVersion
+from engine.validation import _
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 FORM_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,99}")
@@ -133,11 +134,13 @@ def read_upload(filename: str, content: bytes) -> tuple[bytes, dict, list[dict]]
         try:
             schema = json.loads(archive.read(info).decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
-            problems.append({"element": "file", "message": f"the form file '{info.filename}' is not JSON"})
+            problems.append({"element": "file", "message": _("the form file '%(file)s' is not JSON",
+                                                             file=info.filename)})
             continue
         key = name.stem if FORM_KEY.fullmatch(name.stem) else None
         if key is None:
-            problems.append({"element": "file", "message": f"the form file '{info.filename}' has no usable name"})
+            problems.append({"element": "file", "message": _("the form file '%(file)s' has no usable name",
+                                                             file=info.filename)})
             continue
         forms[key] = schema
     return archive.read(diagrams[0]), forms, problems

@@ -2,9 +2,10 @@
 normalised, and say per element what cannot run and why.
 
 `normalise(content, roles=)` returns {"bpmn": the rewritten XML or None, "tool": the exporting tool,
-"changes": [...], "problems": [...], "ignored": [...]}, each entry {"element", "message"} in English (the web
-layer translates the fixed part). Changes were made; problems keep the diagram from running as drawn (a
-draft with problems is not deployed); ignored are extensions Madam does not read but that do no harm.
+"changes": [...], "problems": [...], "ignored": [...]}, each entry {"element", "message"} in the user's language
+(English msgids, Persian in the catalogue; English outside a Flask app). Changes were made; problems keep the
+diagram from running as drawn (a draft with problems is not deployed); ignored are extensions Madam does not read
+but that do no harm.
 `unrunnable(bpmn)` is the problems check alone, for a draft the analyst keeps editing.
 """
 
@@ -14,6 +15,7 @@ from lxml import etree
 
 from engine import evaluator
 from engine.layout import with_layout
+from engine.validation import _
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -53,9 +55,9 @@ def _read(content):
     try:
         root = etree.fromstring(bytes(content or b""), parser)
     except etree.XMLSyntaxError as exc:
-        return None, f"the file is not well-formed XML ({exc.msg}); export it from the modeler again"
+        return None, _("the file is not well-formed XML (%(error)s); export it from the modeler again", error=exc.msg)
     if root.tag != _q(BPMN, "definitions"):
-        return None, "the file is not a BPMN 2.0 diagram (its root is not bpmn:definitions)"
+        return None, _("the file is not a BPMN 2.0 diagram (its root is not bpmn:definitions)")
     return root, None
 
 
@@ -91,7 +93,7 @@ def normalise(content, roles: dict[str, set[str]] | None = None) -> dict:
     bpmn = etree.tostring(root, encoding="unicode")
     if root.find(_q(BPMNDI, "BPMNDiagram")) is None:
         bpmn = with_layout(bpmn)
-        changes.append(_entry("file", "the diagram had no layout (no BPMNDiagram); one was generated"))
+        changes.append(_entry("file", _("the diagram had no layout (no BPMNDiagram); one was generated")))
     report["problems"], report["ignored"] = _findings(etree.fromstring(bpmn.encode()))
     return {"bpmn": bpmn, **report}
 
@@ -113,8 +115,9 @@ def _executable(root, changes: list) -> None:
         if has_nodes and process.get("isExecutable") != "true":
             was = process.get("isExecutable")
             process.set("isExecutable", "true")
-            before = f"marked isExecutable=\"{was}\"" if was else "not marked executable"
-            changes.append(_entry(process.get("id"), f"the process was {before}; it is now executable"))
+            changes.append(_entry(process.get("id"), _("the process was marked isExecutable=\"%(was)s\"; it is now "
+                                                       "executable", was=was) if was else
+                                  _("the process was not marked executable; it is now executable")))
 
 
 def _normal_name(text: str) -> str:
@@ -131,8 +134,8 @@ def _lanes(root, roles: dict, changes: list) -> None:
         code = by_name.get(_normal_name(name))
         if code:
             lane.set("name", code)
-            changes.append(_entry(lane.get("id"), f"the lane '{name}' is the role '{code}'; it is now named by the "
-                                                  "role's code"))
+            changes.append(_entry(lane.get("id"), _("the lane '%(lane)s' is the role '%(role)s'; it is now named by "
+                                                    "the role's code", lane=name, role=code)))
 
 
 def _timer(el, changes: list) -> None:
@@ -141,8 +144,8 @@ def _timer(el, changes: list) -> None:
         el.text = f'"{text}"'
         owner = el.getparent().getparent() if el.getparent() is not None else None
         element = owner.get("id") if owner is not None else None
-        changes.append(_entry(element, f"the timer value {text} is now quoted (\"{text}\"): Madam reads timer values "
-                                       "as Python expressions"))
+        changes.append(_entry(element, _("the timer value %(value)s is now quoted (\"%(value)s\"): Madam reads timer "
+                                         "values as Python expressions", value=text)))
 
 
 _JUEL = ((re.compile(r"&&"), " and "), (re.compile(r"\|\|"), " or "), (re.compile(r"!(?!=)"), " not "),
@@ -173,7 +176,8 @@ def _condition(el, changes: list) -> None:
         el.attrib.pop(attribute, None)
     flow = el.getparent()
     changes.append(_entry(flow.get("id") if flow is not None else None,
-                          f"the condition {text} is now the Python expression {python}"))
+                          _("the condition %(condition)s is now the Python expression %(python)s", condition=text,
+                            python=python)))
 
 
 def _spiff_properties(el):
@@ -212,7 +216,7 @@ def _form_key(el, changes: list) -> None:
     if key is None:
         return
     etree.SubElement(_spiff_properties(el), _q(SPIFF, "property"), name="formKey", value=key)
-    changes.append(_entry(el.get("id"), f"the form '{key}' of the other tool is now the task's formKey"))
+    changes.append(_entry(el.get("id"), _("the form '%(form)s' of the other tool is now the task's formKey", form=key)))
 
 
 def _service(el, changes: list) -> None:
@@ -234,7 +238,8 @@ def _service(el, changes: list) -> None:
         el.attrib.pop(attribute, None)
     if definition is not None:
         extensions.remove(definition)
-    changes.append(_entry(el.get("id"), f"the task type '{name}' is now a call of the registered operation '{name}'"))
+    changes.append(_entry(el.get("id"), _("the task type '%(name)s' is now a call of the registered operation "
+                                          "'%(name)s'", name=name)))
 
 
 # --- What cannot run ------------------------------------------------------------------------------------------
@@ -264,23 +269,25 @@ def _element_problems(el) -> list[dict]:
     kind, element = _local(el), el.get("id")
     found = []
     if kind == "complexGateway":
-        found.append(_entry(element, "a complex gateway cannot run on Madam (its activation rule has no "
-                                     "executable form); use an exclusive, parallel or inclusive gateway"))
+        found.append(_entry(element, _("a complex gateway cannot run on Madam (its activation rule has no "
+                                       "executable form); use an exclusive, parallel or inclusive gateway")))
     elif kind == "businessRuleTask":
         decision = el.get(_q(CAMUNDA, "decisionRef"))
-        found.append(_entry(element, (f"the business rule task calls the DMN decision '{decision}'" if decision else
-                                      "the business rule task names no decision")
-                            + "; Madam runs no DMN decisions, so use a script task or an exclusive gateway"))
+        found.append(_entry(element, _("the business rule task calls the DMN decision '%(decision)s'; Madam runs no "
+                                       "DMN decisions, so use a script task or an exclusive gateway",
+                                       decision=decision) if decision else
+                            _("the business rule task names no decision; Madam runs no DMN decisions, so use a "
+                              "script task or an exclusive gateway")))
     elif kind == "adHocSubProcess":
-        found.append(_entry(element, "an ad-hoc subprocess cannot run on Madam; model its steps with gateways"))
+        found.append(_entry(element, _("an ad-hoc subprocess cannot run on Madam; model its steps with gateways")))
     elif kind == "scriptTask":
         language = (el.get("scriptFormat") or "python").lower()
         if language not in ("python", "py", "text/x-python"):
-            found.append(_entry(element, f"the script is written in {el.get('scriptFormat')}; Madam runs Python "
-                                         "scripts only, so rewrite it in Python"))
+            found.append(_entry(element, _("the script is written in %(language)s; Madam runs Python scripts only, "
+                                           "so rewrite it in Python", language=el.get("scriptFormat"))))
         if el.get(_q(CAMUNDA, "resource")):
-            found.append(_entry(element, f"the script is read from the file '{el.get(_q(CAMUNDA, 'resource'))}'; "
-                                         "write the script into the task"))
+            found.append(_entry(element, _("the script is read from the file '%(file)s'; write the script into the "
+                                           "task", file=el.get(_q(CAMUNDA, "resource")))))
     elif kind in ("serviceTask", "sendTask") and el.find(_OPERATOR) is None:
         found += _foreign_service(el, kind, element)
     elif kind == "conditionExpression":
@@ -288,39 +295,40 @@ def _element_problems(el) -> list[dict]:
         flow = el.getparent().get("id") if el.getparent() is not None else None
         language = (el.get("language") or "").lower()
         if language in ("javascript", "groovy", "js"):
-            found.append(_entry(flow, f"the condition is written in {el.get('language')}; write it as a Python "
-                                      "expression"))
+            found.append(_entry(flow, _("the condition is written in %(language)s; write it as a Python "
+                                        "expression", language=el.get("language"))))
         elif text.startswith(("${", "#{")) or (text.startswith("=") and not text.startswith("==")):
-            found.append(_entry(flow, f"the condition {text} is a Camunda expression that could not be turned into "
-                                      "Python; write it as a Python expression"))
+            found.append(_entry(flow, _("the condition %(condition)s is a Camunda expression that could not be turned "
+                                        "into Python; write it as a Python expression", condition=text)))
     elif kind in ("timeDuration", "timeDate", "timeCycle"):
         text = (el.text or "").strip()
         if text.startswith(("${", "#{")):
             owner = el.getparent().getparent() if el.getparent() is not None else None
             found.append(_entry(owner.get("id") if owner is not None else None,
-                                f"the timer value {text} is a Camunda expression; write a Python expression "
-                                "such as \"PT1H\""))
+                                _("the timer value %(value)s is a Camunda expression; write a Python expression "
+                                  "such as \"PT1H\"", value=text)))
     return found
 
 
 def _foreign_service(el, kind: str, element) -> list[dict]:
-    implementations = [(el.get(_q(CAMUNDA, "class")), "the Java class"),
-                       (el.get(_q(CAMUNDA, "delegateExpression")), "the delegate expression"),
-                       (el.get(_q(CAMUNDA, "expression")), "the expression"),
-                       (el.get(_q(CAMUNDA, "topic")), "the external task topic")]
+    implementations = [(el.get(_q(CAMUNDA, "class")), lambda: _("the Java class")),
+                       (el.get(_q(CAMUNDA, "delegateExpression")), lambda: _("the delegate expression")),
+                       (el.get(_q(CAMUNDA, "expression")), lambda: _("the expression")),
+                       (el.get(_q(CAMUNDA, "topic")), lambda: _("the external task topic"))]
     definition = el.find(f"{_q(BPMN, 'extensionElements')}/{_q(ZEEBE, 'taskDefinition')}")
     if definition is not None:
-        implementations.append((definition.get("type"), "the job type"))
+        implementations.append((definition.get("type"), lambda: _("the job type")))
     connector = el.find(f"{_q(BPMN, 'extensionElements')}/{_q(CAMUNDA, 'connector')}")
     if connector is not None:
-        implementations.append(("connector", "a Camunda connector"))
+        implementations.append(("connector", lambda: _("a Camunda connector")))
     named = next(((value, what) for value, what in implementations if value), None)
     if named:
-        return [_entry(element, f"the {kind} calls {named[1]} '{named[0]}', which Madam cannot run; choose a "
-                                "registered operation (spiffworkflow:serviceTaskOperator)")]
+        return [_entry(element, _("the %(kind)s calls %(what)s '%(name)s', which Madam cannot run; choose a "
+                                  "registered operation (spiffworkflow:serviceTaskOperator)", kind=kind,
+                                  what=named[1](), name=named[0]))]
     if kind == "sendTask" and el.get("messageRef"):
         return []
-    return [_entry(element, f"the {kind} names no operation; choose a registered operation")]
+    return [_entry(element, _("the %(kind)s names no operation; choose a registered operation", kind=kind))]
 
 
 def _extension_finding(el, owner):
@@ -328,17 +336,18 @@ def _extension_finding(el, owner):
     element = owner.get("id") if owner is not None and owner.get("id") else "file"
     if kind in ("executionListener", "taskListener"):
         what = el.get("class") or el.get("expression") or el.get("delegateExpression") or "a script"
-        return "problem", _entry(element, f"the {kind} ({what}) would not run on Madam; model what it does as a "
-                                          "script or service task")
+        return "problem", _entry(element, _("the %(kind)s (%(what)s) would not run on Madam; model what it does as "
+                                            "a script or service task", kind=kind, what=what))
     if kind == "inputOutput":
-        return "problem", _entry(element, "the Camunda input/output mappings would not be applied; map the data "
-                                          "with a script task or the operation's parameters")
+        return "problem", _entry(element, _("the Camunda input/output mappings would not be applied; map the data "
+                                            "with a script task or the operation's parameters"))
     if kind in ("properties", "property", "inputParameter", "outputParameter", "list", "value", "map", "entry",
                 "connector", "connectorId", "taskDefinition", "formDefinition", "field", "string", "expression",
                 "script"):
         return None  # part of something reported, or read by the normaliser
     if kind == "formData":
-        return "problem", _entry(element, "the Camunda generated form (camunda:formData) is not read; make the form "
-                                          "in the form editor and name it as the task's formKey")
+        return "problem", _entry(element, _("the Camunda generated form (camunda:formData) is not read; make the "
+                                            "form in the form editor and name it as the task's formKey"))
     tool = "Camunda 8" if etree.QName(el).namespace == ZEEBE else "Camunda"
-    return "ignored", _entry(element, f"the {tool} extension '{kind}' is not read by Madam")
+    return "ignored", _entry(element, _("the %(tool)s extension '%(extension)s' is not read by Madam", tool=tool,
+                                        extension=kind))

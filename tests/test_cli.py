@@ -112,3 +112,18 @@ def test_a_bank_file_is_imported_with_a_report_per_line_and_never_twice(run, tmp
     assert "line 3:" in first.output and "failed=1" in first.output and "suspense=1" in first.output
     again = run("ledger", "import-bank-file", str(bank_file))
     assert "duplicate=1" in again.output and "suspense" not in again.output
+
+
+def test_process_validate_speaks_persian_naming_each_element(run, tmp_path):
+    import json
+
+    from tests.engine_support import DATA, read_bpmn
+
+    diagram = tmp_path / "request.bpmn"
+    diagram.write_text(read_bpmn("test_request.bpmn").replace('value="test_approve"', 'value="no_such_form"'),
+                       encoding="utf-8")
+    result = run("process", "validate", "--forms", str(DATA / "forms"), str(diagram))
+    verdict = json.loads(result.output.splitlines()[0])
+    assert result.exit_code == 1 and verdict["file"] == str(diagram) and not verdict["ok"]
+    messages = {e["element"]: e["message"] for e in verdict["errors"]}
+    assert messages["approve"].startswith("فرم «no_such_form» وظیفهٔ «approve» وجود ندارد؛ فرم‌های موجود: ")

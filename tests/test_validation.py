@@ -1,9 +1,11 @@
-"""Deploy-time validation of BPMN diagrams: a verdict for any input, naming each element that will not run."""
+"""Deploy-time validation of BPMN diagrams: a verdict for any input, naming each element that will not run, in
+the user's language (Persian unless the user chose English)."""
 
 import datetime
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +20,13 @@ OPERATIONS = {
     "test.compute_fee": OperationSpec("test.compute_fee", frozenset({"capacity"}), frozenset({"phase"})),
     "registry.create_subscriber": OperationSpec("registry.create_subscriber", frozenset({"national_id"})),
 }
+
+
+@pytest.fixture(autouse=True, scope="module")
+def persian(app):
+    """The verdict as the analyst reads it: inside the app, whose default language is Persian."""
+    with app.app_context():
+        yield
 
 
 def verdict(source: str | bytes, **overrides) -> dict:
@@ -54,9 +63,19 @@ def test_the_same_diagram_against_a_smaller_catalogue():
     result = verdict("new_connection.bpmn", roles={"counter_clerk"}, forms={"connection_request": {}},
                      operations={})
     assert elements(result) == ["compute_fee", "inspect", "inspect"]
+    assert "مسیر «engineer» وظیفهٔ «inspect» هیچ نقشی را نام نمی‌برد؛ نقش‌های شناخته: counter_clerk" in messages(
+        result, "inspect")
+    assert "فرم «site_inspection» وظیفهٔ «inspect» وجود ندارد" in messages(result, "inspect")
+    assert "عملیات ناشناختهٔ «test.compute_fee» را فرا می‌خواند؛ عملیات‌های شناخته: هیچ" in messages(result,
+                                                                                                  "compute_fee")
+
+
+def test_an_english_speaker_reads_the_verdict_in_english():
+    with force_locale("en"):
+        result = verdict("new_connection.bpmn", roles={"counter_clerk"}, forms={"connection_request": {}},
+                         operations={})
     assert "the lane 'engineer' of task 'inspect' names no role; known roles: counter_clerk" in messages(
         result, "inspect")
-    assert "the form 'site_inspection' of task 'inspect' does not exist" in messages(result, "inspect")
     assert "unknown operation 'test.compute_fee'; known operations: none" in messages(result, "compute_fee")
 
 
@@ -79,26 +98,25 @@ def test_every_problem_of_a_broken_diagram_is_reported():
         "wait_date",  # timeDate that is not a date
     ])  # fmt: skip
     register = messages(result, "register")
-    assert "the lane 'janitor' of task 'register' names no role; known roles: counter_clerk, engineer, meter_reader" \
-        in register
-    assert "the form 'no_such_form' of task 'register' does not exist" in register
-    assert "SLA" in register and "'4 hours'" in register
+    assert "مسیر «janitor» وظیفهٔ «register» هیچ نقشی را نام نمی‌برد؛ نقش‌های شناخته: counter_clerk, engineer, " \
+           "meter_reader" in register
+    assert "فرم «no_such_form» وظیفهٔ «register» وجود ندارد" in register
+    assert "مهلت (SLA) وظیفهٔ «register» نادرست است" in register and "'4 hours'" in register
     review = messages(result, "review")
-    assert "names no form" in review and "formKey" in review
-    assert "postscript" in review and "import" in review
-    assert messages(result, "review_late") == 'the timer expression of \'review_late\' is Python: write "PT1H" ' \
-                                              "with quotes"
+    assert "وظیفهٔ کاربری «review» فرمی نام نمی‌برد" in review and "formKey" in review
+    assert "پس‌اسکریپت «review» اجرا نمی‌شود" in review and "import" in review
+    assert messages(result, "review_late") == 'عبارت زمان‌سنج «review_late» پایتون است: "PT1H" را با گیومه بنویسید'
     compute_fee = messages(result, "compute_fee")
-    assert "omits the required parameter 'capacity'" in compute_fee
-    assert "passes 'colour', which 'test.compute_fee' does not take" in compute_fee
-    assert "the parameter 'phase'" in compute_fee and "syntax" in compute_fee
-    assert "unknown operation 'sms.send_everything'" in messages(result, "notify")
+    assert "پارامتر لازم «capacity» عملیات «test.compute_fee» را ندارد" in compute_fee
+    assert "پارامتر «colour» را می‌دهد که «test.compute_fee» نمی‌پذیرد" in compute_fee
+    assert "پارامتر «phase» در «compute_fee» اجرا نمی‌شود" in compute_fee and "syntax" in compute_fee
+    assert "عملیات ناشناختهٔ «sms.send_everything»" in messages(result, "notify")
     assert "import" in messages(result, "sneaky")
     route = messages(result, "route")
-    assert "gateway 'route' towards 'wait_message'" in route
+    assert "شرط درگاه «route» به سوی «wait_message» اجرا نمی‌شود" in route
     assert "__class__" in route and "__bases__" in route and "__subclasses__" in route
-    assert "names no message" in messages(result, "wait_message")
-    assert "'next Saturday'" in messages(result, "wait_date") and "date and time" in messages(result, "wait_date")
+    assert "رویداد پیام «wait_message» هیچ پیامی نام نمی‌برد" in messages(result, "wait_message")
+    assert "«next Saturday»" in messages(result, "wait_date") and "تاریخ و ساعت" in messages(result, "wait_date")
 
 
 # --- Files that are not a diagram -----------------------------------------------------------------------------
@@ -107,16 +125,16 @@ def test_every_problem_of_a_broken_diagram_is_reported():
 def test_a_truncated_file_names_the_line():
     result = verdict("truncated.bpmn")
     assert elements(result) == ["file"]
-    assert "not well-formed XML" in result["errors"][0]["message"]
-    assert "line 51" in result["errors"][0]["message"]
+    assert "فایل XML درستی نیست" in result["errors"][0]["message"]
+    assert "line 51" in result["errors"][0]["message"]  # libxml2's own words name the line
     assert result["processes"] == []
 
 
 @pytest.mark.parametrize("content", [b"", b"   \n\t"])
 def test_an_empty_file(content):
     assert verdict("empty.bpmn")["errors"] == [
-        {"element": "file", "message": "the file is empty; export the diagram from the modeler again"}]
-    assert verdict(content)["errors"][0]["message"].startswith("the file is empty")
+        {"element": "file", "message": "فایل خالی است؛ نمودار را دوباره از ویرایشگر صادر کنید"}]
+    assert verdict(content)["errors"][0]["message"].startswith("فایل خالی است")
 
 
 def test_random_bytes(tmp_path):
@@ -124,19 +142,20 @@ def test_random_bytes(tmp_path):
     path.write_bytes(bytes(range(256)) * 4 + b"\x89PNG\r\n\x1a\n")
     result = verdict(path.read_bytes())
     assert not result["ok"] and elements(result) == ["file"]
-    assert "not well-formed XML" in result["errors"][0]["message"] and "line 1" in result["errors"][0]["message"]
+    message = result["errors"][0]["message"]
+    assert "فایل XML درستی نیست" in message and ("line 1" in message or "سطر 1" in message)
 
 
 def test_text_that_is_not_xml():
     result = verdict("روال: انشعاب جدید\nگام ۱: ثبت درخواست\n".encode())
     assert elements(result) == ["file"]
-    assert "not well-formed XML" in result["errors"][0]["message"]
+    assert "فایل XML درستی نیست" in result["errors"][0]["message"]
 
 
 def test_a_dmn_file_is_not_a_process():
     result = verdict("fee_table.dmn")
     assert elements(result) == ["file"]
-    assert "DMN" in result["errors"][0]["message"] and "not a BPMN 2.0 diagram" in result["errors"][0]["message"]
+    assert "فایل تصمیم DMN" in result["errors"][0]["message"] and "نه نمودار BPMN 2.0" in result["errors"][0]["message"]
 
 
 def test_another_xml_document():
@@ -148,19 +167,19 @@ def test_schema_violations_are_all_reported_with_their_lines():
     result = verdict("schema_violations.bpmn")
     assert elements(result) == ["file", "file"]
     first, second = (error["message"] for error in result["errors"])
-    assert "BPMN schema at line 7" in first and "startQuantity" in first
-    assert "BPMN schema at line 12" in second and "humour" in second
+    assert "در سطر 7 با طرح‌وارهٔ BPMN نمی‌خواند" in first and "startQuantity" in first
+    assert "در سطر 12 با طرح‌وارهٔ BPMN نمی‌خواند" in second and "humour" in second
 
 
 def test_a_collaboration_without_a_process():
     result = verdict("collaboration_only.bpmn")
-    assert elements(result) == ["file"] and "no process" in result["errors"][0]["message"]
+    assert elements(result) == ["file"] and "فایل هیچ فرایندی ندارد" in result["errors"][0]["message"]
 
 
 def test_a_process_marked_not_executable():
     result = verdict("draft_not_executable.bpmn")
     assert elements(result) == ["file"]
-    assert "no executable process" in result["errors"][0]["message"]
+    assert "هیچ فرایند اجراشدنی ندارد" in result["errors"][0]["message"]
     assert "'name_change_draft'" in result["errors"][0]["message"]
 
 
@@ -173,9 +192,9 @@ def test_a_camunda_diagram_gets_a_verdict_listing_what_is_missing():
     assert elements(result) == sorted(["Activity_request", "Activity_request", "Activity_test", "Activity_test",
                                        "Gateway_ok", "Event_reminder", "Activity_log"])
     request = messages(result, "Activity_request")
-    assert "not in a lane" in request and "names no form" in request and "camunda:formKey" in request
-    assert "Camunda expression" in messages(result, "Gateway_ok")
-    assert 'write "PT5M" with quotes' in messages(result, "Event_reminder")
+    assert "در هیچ مسیری (lane) نیست" in request and "فرمی نام نمی‌برد" in request and "camunda:formKey" in request
+    assert "عبارت Camunda است" in messages(result, "Gateway_ok")
+    assert '"PT5M" را با گیومه بنویسید' in messages(result, "Event_reminder")
     assert "syntax" in messages(result, "Activity_log")
 
 
@@ -186,9 +205,9 @@ def test_a_non_default_flow_without_condition_is_refused_by_spiffworkflow():
     result = verdict("flow_without_condition.bpmn")
     assert result["errors"] == [{
         "element": "f_farm",
-        "message": "SpiffWorkflow cannot build the process at 'f_farm' (line 15): "
+        "message": "SpiffWorkflow نمی‌تواند فرایند را در «f_farm» (سطر 15) بسازد: "
                    "Non-default exclusive outgoing sequence flow without condition; "
-                   "give the flow a condition or make it the gateway's default.",
+                   "به این جریان شرط بدهید یا آن را جریان پیش‌فرض درگاه کنید.",
     }]
 
 
@@ -196,7 +215,7 @@ def test_a_property_without_value_crashes_spiffworkflow_and_gets_a_verdict():
     result = verdict("property_without_value.bpmn")
     assert elements(result) == ["read"]
     assert "KeyError('value')" in result["errors"][0]["message"]
-    assert "lacks the 'value' attribute" in result["errors"][0]["message"]
+    assert "ویژگی «value» را ندارد" in result["errors"][0]["message"]
 
 
 def test_a_boundary_event_without_definition_is_refused_without_quoting_the_xml():
@@ -205,8 +224,8 @@ def test_a_boundary_event_without_definition_is_refused_without_quoting_the_xml(
     result = verdict(VALID[:start] + VALID[end:])
     assert result["errors"] == [{
         "element": "inspection_late",
-        "message": "SpiffWorkflow cannot build the process at 'inspection_late' (line 85): Unsupported Catch Event; "
-                   "give the boundary event a timer, message, signal or error definition.",
+        "message": "SpiffWorkflow نمی‌تواند فرایند را در «inspection_late» (سطر 85) بسازد: Unsupported Catch Event; "
+                   "برای رویداد مرزی زمان‌سنج، پیام، سیگنال یا خطا تعریف کنید.",
     }]
 
 
@@ -214,30 +233,30 @@ def test_a_boundary_event_without_definition_is_refused_without_quoting_the_xml(
 def test_a_message_reference_to_nothing_is_named_before_spiffworkflow_trips_on_it():
     result = verdict("missing_message.bpmn")
     assert elements(result) == ["wait_payment"]
-    assert "refers to the message 'fee_payed_message'" in result["errors"][0]["message"]
+    assert "به message «fee_payed_message» ارجاع می‌دهد" in result["errors"][0]["message"]
 
 
 def test_a_sequence_flow_to_a_missing_element():
     # The schema types targetRef as IDREF, yet libxml2 lets a dangling one through.
     result = verdict(VALID.replace(b'targetRef="record"', b'targetRef="recrod"'))
     assert elements(result) == ["f_inspected"]
-    assert "leads to 'recrod'" in result["errors"][0]["message"]
+    assert "به «recrod» می‌رسد" in result["errors"][0]["message"]
 
 
 def test_a_call_activity_to_a_process_in_another_file_and_an_embedded_subprocess():
     result = verdict("subprocesses.bpmn")
     assert result["processes"] == ["capacity_increase", "meter_upgrade"]
     assert elements(result) == ["call_billing", "estimate", "estimate"]
-    assert "calls the process 'billing_adjustment', which is not in this file" in messages(result, "call_billing")
+    assert "فرایند «billing_adjustment» را فرا می‌خواند که در این فایل نیست" in messages(result, "call_billing")
     # The embedded subprocess is walked; its task takes the lane of the subprocess, so no lane error.
     estimate = messages(result, "estimate")
-    assert "form 'cost_estimate'" in estimate and "months" in estimate and "lane" not in estimate
+    assert "فرم «cost_estimate»" in estimate and "ماه" in estimate and "مسیر" not in estimate
 
 
 def test_a_parameter_without_value_attribute_is_dropped_by_spiffworkflow_and_reported_missing():
     result = verdict(VALID.replace(b'type="int" value="capacity"', b'type="int"'))
     assert elements(result) == ["compute_fee"]
-    assert "omits the required parameter 'capacity'" in messages(result, "compute_fee")
+    assert "پارامتر لازم «capacity»" in messages(result, "compute_fee")
 
 
 def test_external_entities_are_not_read():
@@ -246,8 +265,8 @@ def test_external_entities_are_not_read():
         b"<bpmn:outgoing>f_start</bpmn:outgoing>",
         b"<bpmn:documentation>&secret;</bpmn:documentation><bpmn:outgoing>f_start</bpmn:outgoing>")
     result = verdict(content)
-    assert result["errors"] == [{"element": "file", "message": "the file declares a DOCTYPE; BPMN diagrams use no "
-                                                               "DTD or entities, so remove it"}]
+    assert result["errors"] == [{"element": "file", "message": "فایل DOCTYPE اعلام کرده است؛ نمودارهای BPMN نه DTD "
+                                                               "دارند نه entity؛ آن را بردارید"}]
     assert "root:" not in str(result)
 
 
@@ -258,7 +277,7 @@ def test_an_unexpected_exception_still_gives_a_verdict(monkeypatch):
     monkeypatch.setattr(validation, "_parse", explode)
     result = verdict("new_connection.bpmn")
     assert result["errors"] == [
-        {"element": "file", "message": "unexpected error while reading the diagram: RuntimeError: boom"}]
+        {"element": "file", "message": "خطای پیش‌بینی‌نشده هنگام خواندن نمودار: RuntimeError: boom"}]
     assert result["ok"] is False
 
 
@@ -293,15 +312,15 @@ def test_timers_that_will_run(kind, expression):
 
 
 @pytest.mark.parametrize(("kind", "expression", "expected"), [
-    ("timeDuration", "PT1H", 'write "PT1H" with quotes'),
-    ("timeCycle", "R3/PT1H", 'write "R3/PT1H" with quotes'),
-    ("timeDate", "2026-03-21T09:00:00", 'write "2026-03-21T09:00:00" with quotes'),
-    ("timeDuration", "", "has no expression"),
-    ("timeDuration", '"an hour"', "'an hour', which is not an ISO 8601 duration"),
-    ("timeDuration", '"P"', "which is not an ISO 8601 duration"),
-    ("timeDuration", "3600", "gives 3600, not a text"),
-    ("timeDate", '"P1D"', "which is not an ISO 8601 date and time"),
-    ("timeCycle", '"PT1H"', "which is not an ISO 8601 recurrence"),
+    ("timeDuration", "PT1H", '"PT1H" را با گیومه بنویسید'),
+    ("timeCycle", "R3/PT1H", '"R3/PT1H" را با گیومه بنویسید'),
+    ("timeDate", "2026-03-21T09:00:00", '"2026-03-21T09:00:00" را با گیومه بنویسید'),
+    ("timeDuration", "", "عبارتی ندارد"),
+    ("timeDuration", '"an hour"', "مقدار «an hour» را می‌دهد که یک مدت زمان ISO 8601"),
+    ("timeDuration", '"P"', "که یک مدت زمان ISO 8601"),
+    ("timeDuration", "3600", "مقدار 3600 را می‌دهد، نه متنی"),
+    ("timeDate", '"P1D"', "که یک تاریخ و ساعت ISO 8601"),
+    ("timeCycle", '"PT1H"', "که یک تکرار ISO 8601"),
     ("timeDuration", '__import__("os")', "not allowed"),
     ("timeDuration", '"PT1H" +', "syntax"),
     ("timeDuration", "1 / 0", "ZeroDivisionError"),
