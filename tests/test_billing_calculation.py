@@ -383,3 +383,36 @@ def test_every_example_tariff_is_valid_and_quotes():
         zone = {"gas": "climate2", "water": "zone1"}.get(data["utility"], "tropical2")
         result = bill(data, start="1404/09/01", end="1404/09/30", climate_zone=zone, **usage)
         assert result.payable > 0 and result.payable % 1000 == 0
+
+
+def example(code: str) -> dict:
+    return next(t for t in example_tariffs() if t["code"] == code)
+
+
+def test_example_tropical_tariff_in_summer():
+    # tropical1 in Tir (30 days: Tir 1–30), 2,500 kWh on its warm-month blocks:
+    # 2,000 × 400 = 800,000; 500 × 1,000 = 500,000 → 1,300,000; under the 4,000 kWh pattern: no surcharge
+    result = bill(example("E1-tropical"), start="1404/04/01", end="1404/04/30", registers={"total": 2500},
+                  climate_zone="tropical1")
+    assert amounts(result, "energy") == {"energy.tier1": 800_000, "energy.tier2": 500_000}
+    assert "pattern_surcharge" not in amounts(result)
+    # the same consumption in the normal zone climbs all seven blocks: 100 × 400 + 100 × 470 + 100 × 1,000
+    # + 100 × 1,800 + 100 × 2,100 + 100 × 3,700 + 1,900 × 4,600 = 40,000 + 47,000 + 100,000 + 180,000
+    # + 210,000 + 370,000 + 8,740,000 = 9,687,000
+    normal = bill(example("E1-tropical"), start="1404/04/01", end="1404/04/30", registers={"total": 2500})
+    assert sum(amounts(normal, "energy").values()) == 9_687_000
+
+
+def test_example_gas_tariff_by_climate_in_winter():
+    # Dey (30 days), 900 m³. climate1 (coldest): 600 × 1,500 + 300 × 2,600 = 900,000 + 780,000 = 1,680,000;
+    # under its 1,000 m³ pattern
+    cold = bill(example("G1-residential"), start="1404/10/01", end="1404/10/30", registers={"total": 900},
+                climate_zone="climate1", capacity_class="G4")
+    assert sum(amounts(cold, "energy").values()) == 1_680_000 and "pattern_surcharge" not in amounts(cold)
+    # climate5 (warmest): 150 × 1,500 + 100 × 2,600 + 150 × 5,200 + 500 × 11,000
+    # = 225,000 + 260,000 + 780,000 + 5,500,000 = 6,765,000; pattern 250: E(900) − E(250) = 6,765,000 − 485,000
+    # = 6,280,000 × 25 % = 1,570,000
+    warm = bill(example("G1-residential"), start="1404/10/01", end="1404/10/30", registers={"total": 900},
+                climate_zone="climate5", capacity_class="G4")
+    assert sum(amounts(warm, "energy").values()) == 6_765_000
+    assert amounts(warm, "pattern") == {"pattern_surcharge": 1_570_000}
