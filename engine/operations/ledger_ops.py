@@ -16,7 +16,7 @@ from core.identifiers import make_payment_id
 from core.jalali import to_jalali
 from engine.operations.registry_ops import SERVICES, day_of, refused, today
 from engine.registry import operation
-from ledger import adjustments, reversal, terms
+from ledger import accounts, adjustments, reversal, terms
 from ledger.models import Account, AccountKind
 from subscribers.models import Contract
 
@@ -106,6 +106,18 @@ def cancel_fee(ctx, *, journal_id: int, reason: str, contract_id: int):
     """Reverse a fee the request no longer owes; what was paid of it stays as the contract's credit."""
     posted = reversal.reverse(ctx.session, ctx.actor, int(journal_id), reason, today())
     return {"reversed": True, "journal_id": posted.journal_id, "credit": max(-balance_of(ctx.session, contract_id), 0)}
+
+
+@operation("ledger.open_account", result={"account_id": 88, "contract_id": 901})
+def open_account(ctx, *, contract_id: int):
+    """The receivable of a contract opened without one (a transferred contract's successor). The bill ID stays
+    on the predecessor's account, which already holds it (bill IDs are unique among accounts)."""
+    contract = ctx.session.get(Contract, contract_id)
+    if contract is None:
+        raise DomainError("contract.not_found", field="contract_id")
+    account = accounts.open_contract_account(ctx.session, ctx.actor, contract.id, contract.region_id, None,
+                                             f"{contract.subscription_no}/{contract.revision}")
+    return {"account_id": account.id, "contract_id": contract.id}
 
 
 @operation("ledger.transfer_debt", result={"ok": True, "problem": "", "amount": 12_000_000})
