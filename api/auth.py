@@ -30,7 +30,7 @@ def authenticate():
     found = client_for_token(db.session, token) if token else None
     if found is None:
         db.session.rollback()
-        return problems.problem(401, "invalid_token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return _refuse(401, "invalid_token", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
     db.session.commit()  # the token's last use
     g.api_client = found
     origin = set_origin(Origin(request.remote_addr or "", f"api-client:{found.name}"[:300]))
@@ -39,8 +39,16 @@ def authenticate():
                                       found.rate_limit)
     g.api_rate = (found.rate_limit, remaining, reset)
     if not allowed:
-        return problems.problem(429, "rate_limited", headers={"Retry-After": str(reset)})
+        return _refuse(429, "rate_limited", {"Retry-After": str(reset)})
     return None
+
+
+def _refuse(status: int, error: str, headers: dict):
+    if request.endpoint == "api.soap_bank":  # a SOAP client understands only a fault
+        from api.soap import refusal
+
+        return refusal(status, error, headers)
+    return problems.problem(status, error, headers=headers)
 
 
 def audit_write(response):

@@ -55,6 +55,13 @@ def _fault(fault: SoapFault) -> Response:
     return Response(_envelope(body), status=fault.status, mimetype="text/xml")
 
 
+def refusal(status: int, error: str, headers: dict) -> Response:
+    with force_locale(problems.locale()):
+        response = _fault(SoapFault("Client", str(problems.TITLES[status]), detail_code=error, status=status))
+    response.headers.update(headers)
+    return response
+
+
 def _text(element, name: str, required: bool = True) -> str | None:
     child = element.find(f"{{{NS}}}{name}")
     if child is None:

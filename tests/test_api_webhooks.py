@@ -1,0 +1,153 @@
+"""Webhooks: an event reaches a subscribed URL (a local HTTP server) signed with the subscription's
+secret; a failed delivery is retried with exponential backoff until it succeeds or gives up."""
+
+import hashlib
+import hmac
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from api import webhooks
+from api.models import WebhookDelivery
+from core.db import utcnow
+from engine import cartable, runtime
+from engine.models import WorkItem, WorkItemStatus
+from tests.engine_support import deploy_test_request, region
+from tests.test_api_helpers import bearer, contract_with_bill, token_for
+
+
+class Receiver:
+    """A local HTTP server that answers `fail` times with 500, then 204, and keeps what it got."""
+
+    def __init__(self, fail: int = 0):
+        self.fail, self.received = fail, []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), body))
+                failing = receiver.fail > 0
+                receiver.fail -= 1
+                self.send_response(500 if failing else 204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    made = []
+
+    def make(fail=0):
+        made.append(Receiver(fail))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
+
+
+def _subscribe(client, session, url, events):
+    admin_token = token_for(session, ["api.manage"], regions=("demo",), name="admin-tool")
+    created = client.post("/api/v1/webhooks", headers=bearer(admin_token), json={"url": url, "events": events})
+    assert created.status_code == 201, created.json
+    return created.json, admin_token
+
+
+def test_a_payment_is_delivered_signed_after_a_failed_attempt_and_a_retry(client, session, demo, receiver):
+    hook = receiver(fail=1)
+    subscription, admin_token = _subscribe(client, session, hook.url, ["payment.posted"])
+    bill_id, payment_id, _ = contract_with_bill(session)
+    token = token_for(session, ["ledger.post"])
+    paid = client.post("/api/v1/bank/payments", headers=bearer(token), json={
+        "bill_id": bill_id, "payment_id": payment_id, "amount": 450_000, "paid_on": "2025-03-05", "reference": "W-1"})
+    assert paid.status_code == 201
+    [delivery] = session.scalars(select(WebhookDelivery)).all()
+    session.refresh(delivery)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, 500)
+    assert timedelta(seconds=29) < delivery.next_attempt_at - utcnow() <= timedelta(seconds=30)
+    assert webhooks.deliver_due(session) == []  # not due yet
+    [retried] = webhooks.deliver_due(session, now=utcnow() + timedelta(seconds=31))
+    assert (retried.status, retried.attempts, retried.last_status_code) == ("delivered", 2, 204)
+    headers, body = hook.received[-1]
+    expected = "sha256=" + hmac.new(subscription["secret"].encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-Madam-Signature"] == expected and headers["X-Madam-Event"] == "payment.posted"
+    sent = json.loads(body)
+    assert sent["data"]["reference"] == "W-1" and sent["data"]["amount"] == 450_000
+    assert sent["data"]["bill_ids"] == [bill_id] and len(hook.received) == 2
+    log = client.get(f"/api/v1/webhooks/{subscription['id']}/deliveries", headers=bearer(admin_token)).json
+    assert [(d["status"], d["attempts"]) for d in log["items"]] == [("delivered", 2)]
+
+
+def test_a_delivery_backs_off_exponentially_and_gives_up(session, demo, receiver):
+    hook = receiver(fail=100)
+    webhooks.subscribe(session, None, hook.url, ["payment.posted"])
+    [delivery] = webhooks.queue_event(session, "payment.posted", {"amount": 1})
+    session.commit()
+    now, waits = utcnow(), []
+    for _ in range(webhooks.MAX_ATTEMPTS):
+        [done] = webhooks.deliver_due(session, now=now)
+        if done.next_attempt_at is not None:
+            waits.append((done.next_attempt_at - now).total_seconds())
+            now = done.next_attempt_at
+    assert waits == [30, 60, 120, 240, 480]
+    session.refresh(delivery)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("failed", 6, "HTTP 500")
+    assert len(hook.received) == 6
+
+
+def test_an_unreachable_url_is_a_failed_attempt(session, demo):
+    webhooks.subscribe(session, None, "http://127.0.0.1:9/nothing-listens", ["payment.posted"])
+    webhooks.queue_event(session, "payment.posted", {"amount": 1})
+    session.commit()
+    [done] = webhooks.deliver_due(session)
+    assert done.status == "pending" and done.last_status_code is None and done.last_error
+
+
+def test_a_completed_request_is_an_event_and_a_rolled_back_one_sends_nothing(session, demo, receiver):
+    hook = receiver()
+    webhooks.subscribe(session, None, hook.url, ["request.completed"])
+    deploy_test_request(session, demo["analyst"])
+    instance = runtime.start_instance(session, demo["clerk"], "test_request", region(session, "shiraz-1"))
+    session.commit()
+
+    def open_item():
+        return session.scalar(select(WorkItem).where(WorkItem.instance_id == instance.id,
+                                                     WorkItem.status == WorkItemStatus.OPEN))
+
+    cartable.complete(session, demo["clerk"], open_item().id, {"capacity": 0})
+    with session.begin_nested() as savepoint:
+        cartable.complete(session, demo["engineer"], open_item().id, {"approved": True})
+        savepoint.rollback()
+    assert session.scalars(select(WebhookDelivery)).all() == []
+    cartable.complete(session, demo["engineer"], open_item().id, {"approved": True})
+    session.commit()
+    [delivered] = webhooks.deliver_due(session)
+    assert delivered.status == "delivered"
+    sent = json.loads(hook.received[0][1])
+    assert sent["event"] == "request.completed" and sent["data"]["business_key"] == instance.business_key
+
+
+def test_events_of_a_clients_subscription_stay_in_its_regions(session, demo, receiver):
+    from api.clients import create_client
+    from tests.test_api_helpers import region_id
+
+    hook = receiver()
+    owner, _token = create_client(session, None, "gis", ["ledger.view"], [region_id(session, "shiraz-1")])
+    webhooks.subscribe(session, None, hook.url, ["payment.posted"], client_id=owner.id)
+    assert len(webhooks.queue_event(session, "payment.posted", {}, region_id(session, "shiraz-1"))) == 1
+    assert webhooks.queue_event(session, "payment.posted", {}, region_id(session, "shiraz-2")) == []
