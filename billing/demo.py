@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from billing import bills, tariffs
 from billing.models import MeterReading, ReadingSource, TariffVersion
-from subscribers.models import Contract, MeterInstallation, ServicePoint
+from subscribers.models import Contract, Meter, MeterInstallation, ServicePoint
 
 EXAMPLES = Path(__file__).parent / "examples"
 # Units per 60 days a household uses, by utility: the demo's readings wander around these.
 TYPICAL_USE = {"electricity": (250, 650), "water": (20, 45), "gas": (120, 420)}
-BILLED_CONTRACTS = 6  # how many demo contracts get an issued bill
+BILLED_CONTRACTS = 3  # how many demo contracts get an issued bill
 READER = "مأمور قرائت نمونه"
 
 
@@ -51,30 +51,31 @@ def load_demo_billing(session, today: date, actor=None) -> None:
     rng = random.Random(1404)  # noqa: S311  (believable demo data, not secrets)
     days = (today - timedelta(days=125), today - timedelta(days=65), today - timedelta(days=5))
     rows = session.execute(
-        select(Contract, MeterInstallation, ServicePoint.utility)
+        select(Contract.id, Contract.region_id, MeterInstallation.meter_id, ServicePoint.utility, Meter.register_set)
         .join(ServicePoint, ServicePoint.id == Contract.service_point_id)
         .join(MeterInstallation, (MeterInstallation.service_point_id == ServicePoint.id)
               & MeterInstallation.removed_on.is_(None))
+        .join(Meter, Meter.id == MeterInstallation.meter_id)
         .where(Contract.status == "active").order_by(Contract.id)).all()
     readings = []
-    for contract, installation, utility in rows:
+    for contract_id, region_id, meter_id, utility, register_set in rows:
         low, high = TYPICAL_USE.get(utility, (100, 300))
         value = rng.randrange(1000, 20000)
-        registers = ("peak", "mid", "offpeak") if installation.meter.register_set == "tou" else ("single",)
+        registers = ("peak", "mid", "offpeak") if register_set == "tou" else ("single",)
         for n, day in enumerate(days):
             used = 0 if n == 0 else rng.randrange(low, high)
             value += used
             for register in registers:
                 readings.append(MeterReading(
-                    contract_id=contract.id, meter_id=installation.meter_id, region_id=contract.region_id,
+                    contract_id=contract_id, meter_id=meter_id, region_id=region_id,
                     register=register, read_on=day, value=value // len(registers), consumption=used // len(registers),
                     source=ReadingSource.READ, reader_name=READER, flags=[], opening=n == 0))
     session.add_all(readings)
     session.flush()
-    billed = 0
-    for contract, _installation, _utility in rows:
-        if billed >= BILLED_CONTRACTS:
-            break
-        bills.issue(session, actor, contract.id, issued_on=days[1] + timedelta(days=2), until=days[1])
-        billed += 1
+    # One electricity contract per region gets its first period billed; the latest readings are left to preview.
+    billed_regions = set()
+    for contract_id, region_id, _meter_id, utility, _registers in rows:
+        if utility == "electricity" and region_id not in billed_regions and len(billed_regions) < BILLED_CONTRACTS:
+            bills.issue(session, actor, contract_id, issued_on=days[1] + timedelta(days=2), until=days[1])
+            billed_regions.add(region_id)
     session.flush()

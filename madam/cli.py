@@ -179,10 +179,12 @@ def demo():
 @with_appcontext
 def demo_load():
     """Create (or bring up to date) the demo utility: regions, roles and one user per role."""
-    from madam.demo import DEMO_PASSWORD, load_demo
+    from madam.demo import DEMO_PASSWORD, load_demo, load_demo_billing_activity
     from madam.demo_requests import load_demo_requests
 
     users = load_demo(db.session)
+    db.session.commit()
+    load_demo_billing_activity(db.session)
     db.session.commit()
     started = load_demo_requests(db.session)
     db.session.commit()

@@ -1,10 +1,14 @@
 """A believable small utility for trying Madam: three regions (امور), each with an office, and one
 user per standard role. Loading twice changes nothing."""
 
+from datetime import datetime
+
 from sqlalchemy import select
 
+from billing.demo import load_demo_billing, load_example_tariffs
 from core import account_ops
 from core.accounts import Role, User
+from core.jalali import TEHRAN
 from core.regions import Region, RegionKind, add_region
 from core.standard_roles import ensure_standard_roles
 from ledger.accounts import open_contract_account
@@ -70,7 +74,14 @@ def load_demo(session) -> list[tuple[User, Role]]:
         loaded.append((user, role))
     load_demo_registry(session)
     _open_ledger_accounts(session)
+    load_example_tariffs(session)
     return loaded
+
+
+def load_demo_billing_activity(session) -> None:
+    """Readings for the demo contracts and a few issued bills (kept out of load_demo, which tests use:
+    bills post journals to the ledger)."""
+    load_demo_billing(session, datetime.now(TEHRAN).date())
 
 
 def _open_ledger_accounts(session) -> None:
