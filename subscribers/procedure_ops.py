@@ -6,12 +6,13 @@
   the meter is installed and the contract activated. A cancelled request closes it as terminated.
 - A meter found faulty while still installed is marked so (the broken-meter report lists it) until it is
   replaced.
+- An outage recorded while it lasts gets its end when the supply is restored.
 - An unused stock meter of a utility in a region, for a procedure that assigns one.
 
 Like every registry operation: validated, audited, flushed, never committed.
 """
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -21,7 +22,7 @@ from core.regions import Region
 from subscribers import numbering, signals
 from subscribers.contract_ops import active_contract, contract_terms
 from subscribers.enums import CloseReason, ContractStatus, MeterStatus, ServicePointStatus
-from subscribers.models import Contract, Meter, Premise, ServicePoint, Subscriber
+from subscribers.models import Contract, Meter, Outage, Premise, ServicePoint, Subscriber
 
 CONTRACT_REQUESTED = "requested"  # reserved for a new connection, not yet active
 
@@ -121,3 +122,19 @@ def mark_meter_faulty(session, actor, meter_id: int, reason: str) -> Meter:
         meter.status = MeterStatus.FAULTY
         session.flush()
     return meter
+
+
+def end_outage(session, actor, outage_id: int, ends_at: datetime) -> Outage:
+    """The moment the supply came back, for an outage recorded without one."""
+    outage = session.get(Outage, outage_id, with_for_update=True, populate_existing=True)
+    if outage is None:
+        raise DomainError("outage.not_found", field="outage_id")
+    if ends_at is None:
+        raise DomainError("field.required", field="ends_at")
+    if ends_at <= outage.starts_at:
+        raise DomainError("outage.ends_before_start", field="ends_at")
+    if outage.ends_at != ends_at:
+        audit(session, actor, "outage.ended", outage, old=outage.ends_at, ends_at=ends_at)
+        outage.ends_at = ends_at
+        session.flush()
+    return outage

@@ -7,14 +7,14 @@ comes back as `{"ok": False, "problem": "…"}` (also written on the request's t
 can send the case back; anything else that fails stops the request in error for an admin.
 """
 
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from core.db import utcnow
 from core.errors import DomainError
-from core.jalali import as_tehran
+from core.jalali import TEHRAN, as_tehran
 from core.messages import message_for
 from core.regions import Region
 from engine.operations.request_ops import note_on_request
@@ -264,20 +264,30 @@ def mark_meter_faulty(ctx, *, meter_id: int, reason: str):
     return {"meter_id": meter.id, "serial": meter.serial, "status": meter.status}
 
 
+def _moment(text):
+    """A form's "YYYY-MM-DDTHH:MM" (Tehran time) as an aware datetime."""
+    return datetime.fromisoformat(text).replace(tzinfo=TEHRAN) if text else None
+
+
 @operation("registry.record_outage", result={"outage_id": 12, "service_points": 0})
 def record_outage(ctx, *, utility: str, starts_at: str, planned: bool, cause: str, ends_at=None,
                   contract_ids=None):
     """An outage of the request's region, or only of the service points of the contracts named."""
-    from datetime import datetime
-
-    from core.jalali import TEHRAN
-
-    def moment(text):
-        return datetime.fromisoformat(text).replace(tzinfo=TEHRAN) if text else None
-
     ids = [int(i) for i in (contract_ids or []) if i]
     points = list(ctx.session.scalars(select(Contract.service_point_id).where(Contract.id.in_(ids)))) if ids else []
-    outage = operations.record_outage(ctx.session, ctx.actor, utility=utility, starts_at=moment(starts_at),
-                                      ends_at=moment(ends_at), planned=planned, cause=cause,
+    outage = operations.record_outage(ctx.session, ctx.actor, utility=utility, starts_at=_moment(starts_at),
+                                      ends_at=_moment(ends_at), planned=planned, cause=cause,
                                       region_id=None if points else ctx.instance.region_id, service_point_ids=points)
     return {"outage_id": outage.id, "service_points": len(points)}
+
+
+@operation("registry.end_outage", result={"ok": True, "problem": "", "outage_id": 12,
+                                          "ends_at": "2026-11-28T18:30:00+03:30"})
+def end_outage(ctx, *, outage_id: int, ends_at: str):
+    """When the supply came back; a moment before the outage began is sent back to whoever typed it."""
+    try:
+        with ctx.session.begin_nested():
+            outage = procedure_ops.end_outage(ctx.session, ctx.actor, outage_id, _moment(ends_at))
+    except DomainError as error:
+        return refused(ctx, error, outage_id=outage_id, ends_at=None)
+    return {"ok": True, "problem": "", "outage_id": outage.id, "ends_at": outage.ends_at.isoformat()}

@@ -65,4 +65,5 @@ register_messages({
     "meter.none_in_stock": lambda p: gettext("No meter of this utility is in stock in the region."),
     "region.utility_not_served": lambda p: gettext("This region does not serve this utility."),
     "connection.service_unknown": lambda p: gettext("Unknown connection type."),
+    "outage.not_found": lambda p: gettext("The outage was not found."),
 })
