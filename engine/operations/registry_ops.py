@@ -248,14 +248,27 @@ def set_service_point_status(ctx, *, service_point_id: int, status: str):
     return {"service_point_id": point.id, "status": point.status}
 
 
-@operation("registry.relocate_premise", result={"premise_id": 310, "latitude": "29.61", "longitude": "52.53"})
-def relocate_premise(ctx, *, premise_id: int, location: dict, address: dict | None = None):
-    """The premise's new location (and address lines, when given) after the meter was moved."""
-    premise = operations.get_or_404(ctx.session, Premise, premise_id, "premise_id")
-    changes = {k: v for k, v in (address or {}).items() if v not in (None, "")}
-    operations.update_premise(ctx.session, ctx.actor, premise,
-                              {**changes, "latitude": location["lat"], "longitude": location["lng"]})
-    return {"premise_id": premise.id, "latitude": str(premise.latitude), "longitude": str(premise.longitude)}
+@operation("registry.relocate_meter", result={"ok": True, "problem": "", "premise_id": 310, "serial": "WA-1399-0042",
+                                              "latitude": "29.61", "longitude": "52.53"})
+def relocate_meter(ctx, *, service_point_id: int, location: dict, reading: int, on=None):
+    """The meter moved to its new place: its installation closed at the reading and reopened the same day from
+    it (the meter history shows the move) and the premise given the new coordinates."""
+    point = operations.get_or_404(ctx.session, ServicePoint, service_point_id, "service_point_id")
+    current = _installation(ctx.session, point.id)
+    if current is None:
+        return refused(ctx, DomainError("meter.not_installed", field="service_point_id"))
+    try:
+        with ctx.session.begin_nested():
+            meter_id = current.meter_id
+            meter_ops.replace_meter(ctx.session, ctx.actor, point.id, meter_id, day_of(on), {"single": reading},
+                                    {"single": reading}, "جابجایی کنتور", MeterStatus.IN_STOCK)
+            premise = ctx.session.get(Premise, point.premise_id)
+            operations.update_premise(ctx.session, ctx.actor, premise,
+                                      {"latitude": location["lat"], "longitude": location["lng"]})
+    except DomainError as error:
+        return refused(ctx, error)
+    return {"ok": True, "problem": "", "premise_id": premise.id, "serial": current.meter.serial,
+            "latitude": str(premise.latitude), "longitude": str(premise.longitude)}
 
 
 @operation("registry.mark_meter_faulty", result={"meter_id": 77, "serial": "WA-1399-0042", "status": "faulty"})
