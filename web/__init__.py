@@ -23,6 +23,7 @@ from web import (
 )
 from web import ledger as ledger_pages
 from web import modeler as modeler_pages
+from web import reports as report_pages
 from web import subscribers as subscriber_pages
 
 
@@ -55,4 +56,5 @@ def register(app, login_manager) -> None:
     app.register_blueprint(instances.bp)
     app.register_blueprint(lookups.bp)
     app.register_blueprint(modeler_pages.bp)
+    app.register_blueprint(report_pages.bp)
     subscriber_pages.init(app)

@@ -16,6 +16,7 @@ NAV = [
     ("cartable.inbox", _l("Cartable"), p.CARTABLE_USE),
     ("requests.mine", _l("My requests"), p.CARTABLE_USE),
     ("instances.index", _l("Requests (admin)"), p.INSTANCES_ADMIN),
+    ("reports.index", _l("Reports"), p.REPORTS_VIEW),
     ("modeler.index", _l("Procedures"), p.PROCESSES_MODEL),
     ("admin.users", _l("Users"), p.ADMIN_USERS),
     ("admin.regions", _l("Regions"), p.ADMIN_REGIONS),

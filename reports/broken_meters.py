@@ -1,0 +1,108 @@
+"""Broken meters (مشترکین کنتور خراب): meters marked faulty, the subscriber they served, since when, and the
+request that replaces them.
+
+The registry keeps a meter's state, not when it changed: a meter is marked faulty when it is taken off its
+service point (subscribers/meter_ops.py), so "since" is that removal's day; for a meter marked faulty while
+still installed it is the last audit entry on the meter, when there is one.
+"""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased
+
+from core.audit import AuditEntry
+from core.regions import Region
+from engine.models import Instance, WorkItem, WorkItemStatus
+from reports.base import CODE, DATE, LABEL, TEXT, Column, Report
+from reports.sql import in_region, subscriber_name
+from subscribers.enums import MeterStatus
+from subscribers.models import Contract, Meter, MeterInstallation, Subscriber
+
+# The procedures whose request replaces (or inspects, then replaces) a meter: the latest on the contract is shown.
+REPLACEMENT_PROCESS_KEYS = ("meter_replacement", "meter_inspection")
+
+COLUMNS = [
+    Column("serial", _l("Meter serial"), CODE),
+    Column("utility", _l("Utility"), LABEL),
+    Column("subscription_no", _l("Subscription number"), CODE),
+    Column("subscriber", _l("Subscriber"), TEXT),
+    Column("region", _l("Region"), TEXT),
+    Column("meter_state", _l("Meter"), LABEL),
+    Column("faulty_since", _l("Faulty since"), DATE),
+    Column("request_no", _l("Replacement request"), CODE),
+    Column("request_state", _l("Request state"), LABEL),
+    Column("request_step", _l("Request step"), TEXT),
+]
+
+
+def statement(ctx, flt):
+    last = aliased(MeterInstallation)
+    last_id = (select(func.max(MeterInstallation.id)).where(MeterInstallation.meter_id == Meter.id)
+               .correlate(Meter).scalar_subquery())
+    contract_id = (select(func.max(Contract.id)).where(Contract.service_point_id == last.service_point_id)
+                   .correlate(last).scalar_subquery())
+    region_id = func.coalesce(Contract.region_id, Meter.region_id)
+    stmt = (select(Meter.id.label("meter_id"), Meter.serial, Meter.utility, Contract.id.label("contract_id"),
+                   Contract.subscription_no, subscriber_name().label("subscriber"), Region.name.label("region"),
+                   case((last.removed_on.is_(None), "installed"), else_="removed").label("meter_state"),
+                   last.removed_on.label("faulty_since"))
+            .select_from(Meter)
+            .outerjoin(last, last.id == last_id)
+            .outerjoin(Contract, Contract.id == contract_id)
+            .outerjoin(Subscriber, Subscriber.id == Contract.subscriber_id)
+            .join(Region, Region.id == region_id)
+            .where(Meter.status == MeterStatus.FAULTY))
+    if flt.date_from:
+        stmt = stmt.where(last.removed_on >= flt.date_from)
+    if flt.date_to:
+        stmt = stmt.where(last.removed_on <= flt.date_to)
+    if flt.utility:
+        stmt = stmt.where(Meter.utility == flt.utility)
+    if flt.region_id:
+        stmt = stmt.where(in_region(region_id, flt.region_id))
+    return ctx.scope(stmt, region_id).order_by(last.removed_on.asc().nulls_first(), Meter.id)
+
+
+def _latest_requests(session, contract_ids) -> dict:
+    """{contract id: (instance, open step titles)} for the latest replacement request of each contract."""
+    latest = (select(func.max(Instance.id)).where(Instance.contract_id.in_(contract_ids),
+                                                  Instance.process_key.in_(REPLACEMENT_PROCESS_KEYS))
+              .group_by(Instance.contract_id))
+    instances = list(session.scalars(select(Instance).where(Instance.id.in_(latest))))
+    steps: dict = {}
+    for instance_id, title in session.execute(select(WorkItem.instance_id, WorkItem.title).where(
+            WorkItem.instance_id.in_([i.id for i in instances]), WorkItem.status == WorkItemStatus.OPEN)
+            .order_by(WorkItem.id)):
+        steps.setdefault(instance_id, []).append(title)
+    return {i.contract_id: (i, steps.get(i.id, [])) for i in instances}
+
+
+def _audited_since(session, meter_ids) -> dict:
+    ids = [str(i) for i in meter_ids]
+    rows = session.execute(select(AuditEntry.object_id, func.max(AuditEntry.at))
+                           .where(AuditEntry.object_type == "Meter", AuditEntry.object_id.in_(ids))
+                           .group_by(AuditEntry.object_id))
+    return {int(object_id): at.date() for object_id, at in rows}
+
+
+def decorate(ctx, flt, rows):
+    requests = _latest_requests(ctx.session, [r["contract_id"] for r in rows if r["contract_id"]])
+    audited = _audited_since(ctx.session, [r["meter_id"] for r in rows if r["faulty_since"] is None])
+    for row in rows:
+        if row["faulty_since"] is None:
+            row["faulty_since"] = audited.get(row["meter_id"])
+        instance, steps = requests.get(row["contract_id"], (None, []))
+        row["request_no"] = instance.business_key if instance else ""
+        row["request_state"] = instance.status if instance else ""
+        row["request_step"] = "، ".join(steps)
+    return rows
+
+
+REPORT = Report(
+    key="broken_meters", title=_l("Broken meters"),
+    description=_l("Meters marked faulty, the subscriber they served, since when, and the replacement request."),
+    columns=COLUMNS, statement=statement, decorate=decorate,
+    filters=("date_from", "date_to", "region_id", "utility"),
+    notes=(_l("A meter is faulty from the day it was taken off its service point as faulty."),
+           _l("The dates filter the day the meter was found faulty.")),
+)

@@ -1,0 +1,6 @@
+"""The reports, in the order the reports page lists them."""
+
+from reports import broken_meters, collections, deadlines, debtors, open_requests, outages
+
+REPORTS = {r.key: r for r in (debtors.REPORT, deadlines.REPORT, broken_meters.REPORT, outages.REPORT,
+                              collections.REPORT, open_requests.REPORT)}

@@ -1,0 +1,132 @@
+"""Debtors (مشترکین بدهکار): contracts owing at least a threshold, with their open debt by age.
+
+A contract's open charges always total its balance when it is in debt (see ledger/allocation.py), so the
+aging buckets of a row add up to its balance. A charge's age is counted from its due date to the report's
+day: 0–30 days (not yet due included), 31–60, 61–90, over 90.
+"""
+
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select
+
+from core.regions import Region
+from ledger.models import Account, AccountKind, Allocation, Charge
+from reports.base import CODE, LABEL, RIALS, TEXT, Column, Report
+from reports.sql import in_region, subscriber_name
+from subscribers.models import Contract, ServicePoint, Subscriber
+
+BUCKETS = ("age_0_30", "age_31_60", "age_61_90", "age_over_90")
+BUCKET_LABELS = (_l("0–30 days"), _l("31–60 days"), _l("61–90 days"), _l("Over 90 days"))
+
+COLUMNS = [
+    Column("subscription_no", _l("Subscription number"), CODE),
+    Column("subscriber", _l("Subscriber"), TEXT),
+    Column("region", _l("Region"), TEXT),
+    Column("utility", _l("Utility"), LABEL),
+    Column("tariff_type", _l("Tariff type"), LABEL),
+    Column("balance", _l("Debt"), RIALS, total=True),
+    *(Column(key, label, RIALS, total=True) for key, label in zip(BUCKETS, BUCKET_LABELS, strict=True)),
+]
+
+
+def _debtors(ctx, flt):
+    """The filtered receivable accounts: (account id, balance) and what the filters need to join."""
+    stmt = (select(Account.id.label("account_id"), Contract.subscription_no, subscriber_name().label("subscriber"),
+                   Region.name.label("region"), ServicePoint.utility, Contract.tariff_type,
+                   Account.balance.label("balance"))
+            .select_from(Account)
+            .join(Contract, Contract.id == Account.contract_id)
+            .join(Subscriber, Subscriber.id == Contract.subscriber_id)
+            .join(ServicePoint, ServicePoint.id == Contract.service_point_id)
+            .join(Region, Region.id == Account.region_id)
+            .where(Account.kind == AccountKind.RECEIVABLE, Account.balance >= max(flt.min_amount or 1, 1)))
+    if flt.max_amount is not None:
+        stmt = stmt.where(Account.balance <= flt.max_amount)
+    if flt.region_id:
+        stmt = stmt.where(in_region(Account.region_id, flt.region_id))
+    if flt.utility:
+        stmt = stmt.where(ServicePoint.utility == flt.utility)
+    if flt.tariff_type:
+        stmt = stmt.where(Contract.tariff_type == flt.tariff_type)
+    return ctx.scope(stmt, Account.region_id)
+
+
+def statement(ctx, flt):
+    return _debtors(ctx, flt).order_by(Account.balance.desc(), Account.id.desc())
+
+
+def _bucket_of(as_of):
+    """The bucket index of a charge by its due date, as a SQL expression (dates compared, no arithmetic)."""
+    return case((Charge.due_on >= as_of - timedelta(days=30), 0), (Charge.due_on >= as_of - timedelta(days=60), 1),
+                (Charge.due_on >= as_of - timedelta(days=90), 2), else_=3)
+
+
+def _open_by_bucket(ctx, as_of, accounts) -> dict:
+    """{(account id, bucket): open rials} over the given accounts (ids or a subquery of account ids).
+
+    A charge is never settled beyond its amount, so charges minus their allocations, summed per bucket, is the
+    open debt without a per-charge grouping."""
+    bucket = _bucket_of(as_of)
+    charged = (select(Charge.account_id, bucket.label("bucket"), func.sum(Charge.amount))
+               .where(Charge.account_id.in_(accounts)).group_by(Charge.account_id, bucket))
+    applied = (select(Charge.account_id, bucket.label("bucket"), func.sum(Allocation.amount))
+               .join(Allocation, Allocation.charge_id == Charge.id)
+               .where(Charge.account_id.in_(accounts)).group_by(Charge.account_id, bucket))
+    found: dict = {}
+    for account_id, index, amount in ctx.session.execute(charged):
+        found[(account_id, index)] = found.get((account_id, index), 0) + int(amount)
+    for account_id, index, amount in ctx.session.execute(applied):
+        found[(account_id, index)] = found.get((account_id, index), 0) - int(amount)
+    return found
+
+
+def decorate(ctx, flt, rows):
+    if not rows:
+        return rows
+    open_ = _open_by_bucket(ctx, flt.as_of or ctx.today, [r["account_id"] for r in rows])
+    for row in rows:
+        for index, key in enumerate(BUCKETS):
+            row[key] = open_.get((row["account_id"], index), 0)
+    return rows
+
+
+def totals(ctx, report, flt, stmt):
+    accounts = _debtors(ctx, flt).subquery()
+    count, balance = ctx.session.execute(select(func.count(), func.coalesce(func.sum(accounts.c.balance), 0))).one()
+    result = {"count": int(count), "balance": int(balance)}
+    result.update(_bucket_totals(ctx, flt, select(accounts.c.account_id)))
+    return result
+
+
+def _bucket_totals(ctx, flt, account_ids) -> dict:
+    as_of = flt.as_of or ctx.today
+    bucket = _bucket_of(as_of)
+    charged = select(bucket, func.sum(Charge.amount)).where(Charge.account_id.in_(account_ids)).group_by(bucket)
+    applied = (select(bucket, func.sum(Allocation.amount)).join(Allocation, Allocation.charge_id == Charge.id)
+               .where(Charge.account_id.in_(account_ids)).group_by(bucket))
+    sums = dict.fromkeys(BUCKETS, 0)
+    for index, amount in ctx.session.execute(charged):
+        sums[BUCKETS[index]] += int(amount)
+    for index, amount in ctx.session.execute(applied):
+        sums[BUCKETS[index]] -= int(amount)
+    return sums
+
+
+def chart(ctx, flt):
+    sums = _bucket_totals(ctx, flt, select(_debtors(ctx, flt).subquery().c.account_id))
+    return {"type": "bar", "unit": "rials", "labels": [str(label) for label in BUCKET_LABELS],
+            "datasets": [{"label": str(_l("Open debt")), "data": [sums[key] for key in BUCKETS]}]}
+
+
+def defaults(ctx):
+    return {"as_of": ctx.today}
+
+
+REPORT = Report(
+    key="debtors", title=_l("Debtors"),
+    description=_l("Contracts owing at least a threshold, with their debt by age."),
+    columns=COLUMNS, statement=statement, decorate=decorate, totals=totals, chart=chart, defaults=defaults,
+    filters=("as_of", "region_id", "utility", "tariff_type", "min_amount", "max_amount"),
+    notes=(_l("A charge's age runs from its due date to the report's date; not yet due counts as 0–30 days."),),
+)

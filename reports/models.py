@@ -1,0 +1,49 @@
+"""Export jobs: a report's rows written to a CSV or XLSX file in the background, for the user who asked."""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.audit import AuditEntry
+from core.db import Base, TZDateTime, utcnow
+from ledger.models import Account, Payment
+from subscribers.models import Outage
+
+BIGINT = BigInteger().with_variant(Integer, "sqlite")
+
+
+class ExportStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ExportJob(Base):
+    __tablename__ = "report_exports"
+    __table_args__ = (Index("ix_report_exports_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BIGINT, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    report_key: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(8))  # csv | xlsx
+    params: Mapped[dict] = mapped_column(JSON, default=dict)  # the report's filter (ReportFilter.to_params)
+    locale: Mapped[str] = mapped_column(String(8), default="fa")
+    status: Mapped[str] = mapped_column(String(16), default=ExportStatus.QUEUED)
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)  # counted when the job was asked for
+    done_rows: Mapped[int] = mapped_column(Integer, default=0)
+    queue_job_id: Mapped[str] = mapped_column(String(64), default="")  # RQ's id, for progress while it runs
+    filename: Mapped[str] = mapped_column(String(200), default="")  # under the exports folder, never the web root
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(TZDateTime())
+
+
+# Indexes the reports read by, on the tables of the packages below (declared here, created by the reports'
+# migration): debtors from the largest debt down, collections by day, a meter's audit entries.
+Index("ix_report_accounts_kind_balance", Account.kind, Account.balance, Account.id)
+Index("ix_report_payments_paid_on", Payment.paid_on)
+Index("ix_report_audit_object", AuditEntry.object_type, AuditEntry.object_id)
+Index("ix_report_outages_starts_at", Outage.starts_at)

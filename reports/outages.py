@@ -1,0 +1,154 @@
+"""Outages (مشترکین دارای خاموشی): the subscribers an outage reached in a period, how often and for how long,
+per subscriber or per region, planned and unplanned apart.
+
+An outage names its service points, or else reaches every contract of its utility in its region and the
+regions below. Its duration is counted inside the period only; one still going counts until now.
+"""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import BigInteger, and_, case, cast, exists, func, literal, or_, select, union_all
+from sqlalchemy.orm import aliased
+
+from core.regions import Region
+from reports.base import CODE, HOURS, INT, TEXT, Column, Report, jalali_month_start
+from reports.sql import day_bounds, greatest, in_region, least, seconds_between, subscriber_name
+from subscribers.models import Contract, Outage, ServicePoint, Subscriber, outage_service_points
+
+PER_SUBSCRIBER, PER_REGION = "subscriber", "region"
+
+SUBSCRIBER_COLUMNS = [
+    Column("subscription_no", _l("Subscription number"), CODE),
+    Column("subscriber", _l("Subscriber"), TEXT),
+    Column("region", _l("Region"), TEXT),
+    Column("outages", _l("Outages"), INT, total=True),
+    Column("planned", _l("Planned"), INT, total=True),
+    Column("unplanned", _l("Unplanned"), INT, total=True),
+    Column("seconds", _l("Hours without service"), HOURS, total=True),
+]
+REGION_COLUMNS = [
+    Column("region", _l("Region"), TEXT),
+    Column("outages", _l("Outages"), INT, total=True),
+    Column("planned", _l("Planned"), INT, total=True),
+    Column("unplanned", _l("Unplanned"), INT, total=True),
+    Column("planned_seconds", _l("Planned hours"), HOURS, total=True),
+    Column("unplanned_seconds", _l("Unplanned hours"), HOURS, total=True),
+    Column("subscribers", _l("Subscribers affected"), INT, total=True),
+    Column("subscriber_seconds", _l("Subscriber-hours"), HOURS, total=True),
+]
+
+
+def _outages(ctx, flt):
+    """Outages overlapping the period, with the seconds of each inside it."""
+    start, end = day_bounds(flt.date_from, flt.date_to)
+    ends = func.coalesce(Outage.ends_at, ctx.now)
+    clipped_start = greatest(ctx.dialect, Outage.starts_at, start) if start else Outage.starts_at
+    clipped_end = least(ctx.dialect, ends, end) if end else ends
+    named = exists().where(outage_service_points.c.outage_id == Outage.id)
+    stmt = select(Outage.id, Outage.utility, Outage.region_id, Outage.planned, Outage.starts_at,
+                  cast(seconds_between(ctx.dialect, clipped_start, clipped_end), BigInteger).label("seconds"),
+                  named.label("named"))
+    if start:
+        stmt = stmt.where(ends > start)
+    if end:
+        stmt = stmt.where(Outage.starts_at < end)
+    if flt.utility:
+        stmt = stmt.where(Outage.utility == flt.utility)
+    if flt.planned:
+        stmt = stmt.where(Outage.planned.is_(flt.planned == "planned"))
+    return stmt.subquery("o")
+
+
+def _reached(ctx, flt, outages):
+    """(outage id, contract id) of every contract each outage reached, limited to the user's regions."""
+    live = or_(Contract.end_date.is_(None), Contract.end_date >= func.date(outages.c.starts_at))
+    by_point = (select(outages.c.id.label("outage_id"), Contract.id.label("contract_id"))
+                .join(outage_service_points, outage_service_points.c.outage_id == outages.c.id)
+                .join(Contract, Contract.service_point_id == outage_service_points.c.service_point_id)
+                .where(outages.c.named, live))
+    outage_region, below = aliased(Region), aliased(Region)
+    by_region = (select(outages.c.id.label("outage_id"), Contract.id.label("contract_id"))
+                 .join(outage_region, outage_region.id == outages.c.region_id)
+                 .join(below, below.path.startswith(outage_region.path))
+                 .join(Contract, Contract.region_id == below.id)
+                 .join(ServicePoint, and_(ServicePoint.id == Contract.service_point_id,
+                                          ServicePoint.utility == outages.c.utility))
+                 .where(~outages.c.named, live))
+    if flt.region_id:
+        by_point = by_point.where(in_region(Contract.region_id, flt.region_id))
+        by_region = by_region.where(in_region(Contract.region_id, flt.region_id))
+    by_point, by_region = ctx.scope(by_point, Contract.region_id), ctx.scope(by_region, Contract.region_id)
+    return union_all(by_point, by_region).subquery("reached")
+
+
+def _flag(outages, planned: bool):
+    return case((outages.c.planned.is_(planned), 1), else_=0)
+
+
+def _per_subscriber(ctx, flt):
+    outages = _outages(ctx, flt)
+    reached = _reached(ctx, flt, outages)
+    per_contract = (select(reached.c.contract_id, func.count().label("outages"),
+                           func.sum(_flag(outages, True)).label("planned"),
+                           func.sum(_flag(outages, False)).label("unplanned"),
+                           func.sum(outages.c.seconds).label("seconds"))
+                    .join(outages, outages.c.id == reached.c.outage_id).group_by(reached.c.contract_id).subquery())
+    return (select(Contract.subscription_no, subscriber_name().label("subscriber"), Region.name.label("region"),
+                   per_contract.c.outages, per_contract.c.planned, per_contract.c.unplanned,
+                   cast(per_contract.c.seconds, BigInteger).label("seconds"))
+            .select_from(per_contract).join(Contract, Contract.id == per_contract.c.contract_id)
+            .join(Subscriber, Subscriber.id == Contract.subscriber_id).join(Region, Region.id == Contract.region_id)
+            .order_by(per_contract.c.seconds.desc(), Contract.id))
+
+
+def _per_region(ctx, flt):
+    outages = _outages(ctx, flt)
+    reached = _reached(ctx, flt, outages)
+    pairs = (select(Contract.region_id, reached.c.outage_id, reached.c.contract_id)
+             .join(Contract, Contract.id == reached.c.contract_id).subquery())
+    people = (select(pairs.c.region_id, func.count(func.distinct(pairs.c.contract_id)).label("subscribers"),
+                     func.sum(outages.c.seconds).label("subscriber_seconds"))
+              .join(outages, outages.c.id == pairs.c.outage_id).group_by(pairs.c.region_id).subquery())
+    distinct_outages = select(pairs.c.region_id, pairs.c.outage_id).distinct().subquery()
+    planned_seconds = case((outages.c.planned.is_(True), outages.c.seconds), else_=literal(0))
+    unplanned_seconds = case((outages.c.planned.is_(False), outages.c.seconds), else_=literal(0))
+    events = (select(distinct_outages.c.region_id, func.count().label("outages"),
+                     func.sum(_flag(outages, True)).label("planned"),
+                     func.sum(_flag(outages, False)).label("unplanned"),
+                     func.sum(planned_seconds).label("planned_seconds"),
+                     func.sum(unplanned_seconds).label("unplanned_seconds"))
+              .join(outages, outages.c.id == distinct_outages.c.outage_id)
+              .group_by(distinct_outages.c.region_id).subquery())
+    return (select(Region.name.label("region"), events.c.outages, events.c.planned, events.c.unplanned,
+                   cast(events.c.planned_seconds, BigInteger).label("planned_seconds"),
+                   cast(events.c.unplanned_seconds, BigInteger).label("unplanned_seconds"),
+                   people.c.subscribers, cast(people.c.subscriber_seconds, BigInteger).label("subscriber_seconds"))
+            .select_from(events).join(people, people.c.region_id == events.c.region_id)
+            .join(Region, Region.id == events.c.region_id).order_by(Region.path))
+
+
+def statement(ctx, flt):
+    return _per_region(ctx, flt) if flt.group == PER_REGION else _per_subscriber(ctx, flt)
+
+
+def chart(ctx, flt):
+    rows = ctx.session.execute(_per_region(ctx, flt)).mappings().all()
+    return {"type": "bar", "unit": "hours", "stacked": True, "labels": [r["region"] for r in rows],
+            "datasets": [{"label": str(_l("Planned hours")), "data": [r["planned_seconds"] / 3600 for r in rows]},
+                         {"label": str(_l("Unplanned hours")),
+                          "data": [r["unplanned_seconds"] / 3600 for r in rows]}]}
+
+
+def defaults(ctx):
+    return {"date_from": jalali_month_start(ctx.today), "date_to": ctx.today}
+
+
+REPORT = Report(
+    key="outages", title=_l("Outages"),
+    description=_l("Subscribers reached by outages in a period: how often and how long, planned and unplanned."),
+    columns=SUBSCRIBER_COLUMNS, columns_by_group={PER_REGION: REGION_COLUMNS},
+    statement=statement, chart=chart, defaults=defaults,
+    filters=("date_from", "date_to", "region_id", "utility", "planned", "group"),
+    groups=((PER_SUBSCRIBER, _l("Per subscriber")), (PER_REGION, _l("Per region"))),
+    notes=(_l("An outage that names no service points reaches every contract of its utility in its region."),
+           _l("Durations are counted inside the period; an outage still going counts until now.")),
+)

@@ -1,0 +1,43 @@
+"""SQL pieces the reports share. The dialect-specific ones (time arithmetic) are here and nowhere else."""
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, func, select
+
+from core.jalali import tehran_day_start
+from core.regions import Region
+from subscribers.models import Subscriber
+
+
+def subscriber_name():
+    """A person's first and last name, or a legal entity's name."""
+    return case((Subscriber.kind == "legal", Subscriber.legal_name),
+                else_=Subscriber.first_name + " " + Subscriber.last_name)
+
+
+def in_region(column, region_id: int):
+    """`column` holds the given region or one below it."""
+    path = select(Region.path).where(Region.id == region_id).scalar_subquery()
+    return column.in_(select(Region.id).where(Region.path.startswith(path)))
+
+
+def seconds_between(dialect: str, start, end):
+    """`end - start` in seconds, for two timestamp expressions."""
+    if dialect == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 86400.0
+    return func.extract("epoch", end - start)
+
+
+def day_bounds(date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
+    """The UTC instants a range of Tehran calendar days begins and ends (the end exclusive)."""
+    start = tehran_day_start(date_from) if date_from else None
+    end = tehran_day_start(date_to + timedelta(days=1)) if date_to else None
+    return start, end
+
+
+def greatest(dialect: str, *values):
+    return func.max(*values) if dialect == "sqlite" else func.greatest(*values)
+
+
+def least(dialect: str, *values):
+    return func.min(*values) if dialect == "sqlite" else func.least(*values)

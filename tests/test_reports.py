@@ -1,0 +1,479 @@
+"""Reports: each report on a small world whose rows and totals are known exactly, region scoping, the filters'
+messages, CSV and XLSX exports (opened with openpyxl), a background export job run to completion."""
+
+import io
+from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from core import account_ops
+from core.accounts import Role
+from core.audit import audit
+from core.identifiers import make_bill_id
+from core.jalali import TEHRAN, format_jalali_date
+from core.regions import Region, add_region
+from engine.models import Instance, ProcessVersion, WorkItem
+from ledger.accounts import open_contract_account
+from ledger.bills import post_bill
+from ledger.payments import PaymentRequest, post_payment
+from ledger.reversal import reverse
+from ledger.terms import add_jalali_months, create_installment_plan, grant_grace_period
+from reports import broken_meters, collections, deadlines, debtors, open_requests, outages
+from reports.base import Context, ReportFilter, run_page, with_defaults
+from reports.models import ExportJob
+from subscribers.meter_ops import remove_meter
+from subscribers.models import Contract, Meter, MeterInstallation, Outage, Premise, ServicePoint, Subscriber
+from tests.helpers import csrf_token_from, login
+
+SERVICE_DIGIT = {"water": 1, "electricity": 2, "gas": 3}
+
+
+def _tehran(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=TEHRAN).astimezone(UTC)
+
+
+class World(SimpleNamespace):
+    """What the fixture built, and the dates it is built around: T is today in Tehran."""
+
+
+def _contract(session, w, key, region, utility, tariff_type, name):
+    n = len(w.contracts) + 1
+    person = Subscriber(kind="person", first_name="مشترک", last_name=name, national_id=f"99{n:08d}",
+                        region_id=region.id, search_text=name)
+    premise = Premise(subscriber=person, province="فارس", city="شیراز", postal_code=f"71{n:08d}",
+                      region_id=region.id)
+    point = ServicePoint(premise=premise, utility=utility, status="active")
+    meter = Meter(serial=f"RPT{n:05d}", utility=utility, kind="digital", status="installed", region_id=region.id)
+    session.add_all([person, premise, point, meter])
+    session.flush()
+    session.add(MeterInstallation(meter_id=meter.id, service_point_id=point.id, installed_on=date(2023, 3, 21),
+                                  initial_readings={"single": 0}))
+    file_no = f"{9_000_000 + n}"
+    contract = Contract(subscription_no=f"77{n:08d}", file_no=file_no,
+                        bill_id=make_bill_id(file_no, 101, SERVICE_DIGIT[utility]), subscriber_id=person.id,
+                        service_point_id=point.id, region_id=region.id, tariff_type=tariff_type,
+                        start_date=date(2023, 3, 21), status="active")
+    session.add(contract)
+    session.flush()
+    open_contract_account(session, None, contract.id, region.id, contract.bill_id)
+    w.contracts[key] = contract
+    w.points[key] = point
+    w.meters[key] = meter
+    return contract
+
+
+def _bill(session, w, key, amount, issued, due):
+    contract = w.contracts[key]
+    post_bill(session, None, contract.id, bill_id=contract.bill_id, period=f"p{issued.isoformat()}",
+              issued_on=issued, due_on=due, lines={"energy": amount})
+
+
+def _pay(session, w, key, amount, channel, on, reference):
+    result = post_payment(session, None, PaymentRequest(channel, reference, amount, on,
+                                                        contract_id=w.contracts[key].id))
+    assert result.status == "posted", result
+    return result
+
+
+def _regions(session):
+    by_code = {r.code: r for r in session.scalars(select(Region))}
+    test_region = add_region(session, "rpt-region", "امور آزمایشی گزارش", "region", by_code["demo"], ["electricity"])
+    test_office = add_region(session, "rpt-office", "دفتر آزمایشی گزارش", "office", test_region, ["electricity"])
+    return by_code["shiraz-1"], by_code["shiraz-2"], test_region, test_office
+
+
+def build_world(session) -> World:
+    """Contracts A–H with bills, payments, a deadline, a plan, broken meters, outages and requests."""
+    today = datetime.now(TEHRAN).date()
+    now = datetime.now(UTC).replace(microsecond=0)
+    T = today
+    w = World(today=T, now=now, contracts={}, points={}, meters={})
+    s1, s2, r3, r3_office = _regions(session)
+    w.regions = SimpleNamespace(s1=s1, s2=s2, r3=r3, r3_office=r3_office)
+    _contract(session, w, "A", s1, "electricity", "residential", "الف")
+    _contract(session, w, "B", s2, "gas", "commercial", "ب")
+    _contract(session, w, "C", s1, "water", "residential", "پ")
+    _contract(session, w, "D", s2, "electricity", "residential", "ت")
+    _contract(session, w, "E", s1, "electricity", "residential", "ث")
+    _contract(session, w, "F", s2, "electricity", "residential", "ج")
+    _contract(session, w, "G", r3, "electricity", "residential", "چ")
+    _contract(session, w, "H", r3_office, "electricity", "residential", "ح")
+
+    # Debts: A 2.5M (1M 0–30 days, 1.5M 31–60), B 7M (3M 61–90, 4M over 90), C 0.3M, D settled.
+    _bill(session, w, "A", 2_000_000, T - timedelta(days=80), T - timedelta(days=52))
+    _bill(session, w, "A", 1_000_000, T - timedelta(days=40), T - timedelta(days=12))
+    grant_grace_period(session, None, w.contracts["A"].id, T + timedelta(days=30), T - timedelta(days=31),
+                       "مهلت آزمایشی", amount=2_000_000)
+    _pay(session, w, "A", 500_000, "bank", T - timedelta(days=20), "RPT-A1")
+    _bill(session, w, "B", 4_000_000, T - timedelta(days=170), T - timedelta(days=151))
+    _bill(session, w, "B", 3_000_000, T - timedelta(days=100), T - timedelta(days=83))
+    w.plan = create_installment_plan(session, None, w.contracts["B"].id, count=3, down_payment_percent=10,
+                                     first_due_on=T - timedelta(days=50), today=T - timedelta(days=80),
+                                     reason="تقسیط آزمایشی")
+    _bill(session, w, "C", 300_000, T - timedelta(days=30), T - timedelta(days=5))
+    _bill(session, w, "D", 1_000_000, T - timedelta(days=30), T - timedelta(days=10))
+    _pay(session, w, "D", 1_000_000, "pos", T - timedelta(days=20), "RPT-D1")
+    _pay(session, w, "E", 200_000, "internet", T - timedelta(days=3), "RPT-E1")
+    reversed_payment = _pay(session, w, "F", 700_000, "bank", T - timedelta(days=3), "RPT-F1")
+    reverse(session, None, reversed_payment.journal_id, "پرداخت اشتباه", T - timedelta(days=2))
+
+    # Broken meters: E's taken off as faulty ten days ago; F's marked faulty where it stands, today.
+    remove_meter(session, None, w.points["E"].id, T - timedelta(days=10), {"single": 100}, "سوخته", "faulty")
+    w.meters["F"].status = "faulty"
+    audit(session, None, "meter.status_changed", w.meters["F"], status="faulty")
+
+    # Requests: a meter inspection on E's contract; a procedure with steps waiting and done.
+    inspection = ProcessVersion(process_key="meter_inspection", version=900, name="بازدید و تست کنتور",
+                                content_hash="rpt-inspection", bpmn="", spec={})
+    procedure = ProcessVersion(process_key="rpt_procedure", version=1, name="روال آزمایشی", content_hash="rpt-proc",
+                               bpmn="", spec={})
+    session.add_all([inspection, procedure])
+    session.flush()
+    hours = lambda n: now - timedelta(hours=n)  # noqa: E731
+
+    def instance(version, key, region, created, status="running", contract=None):
+        row = Instance(version_id=version.id, process_key=version.process_key, business_key=key, status=status,
+                       region_id=region.id, contract_id=contract, state=b"", created_at=created,
+                       last_progress_at=created)
+        session.add(row)
+        session.flush()
+        return row
+
+    def item(inst, name, title, region, created, due=None, completed=None):
+        session.add(WorkItem(instance_id=inst.id, task_id=f"{inst.id}-{name}", task_name=name, title=title,
+                             role_code="engineer", region_id=region.id, status="completed" if completed else "open",
+                             created_at=created, due_at=due, completed_at=completed))
+
+    w.inspection = instance(inspection, "RPT-0001", s1, hours(30), contract=w.contracts["E"].id)
+    item(w.inspection, "site_visit", "بازدید از محل", s1, hours(30))
+    i1, i2 = instance(procedure, "RPT-1001", s1, hours(20)), instance(procedure, "RPT-1002", s1, hours(10))
+    i3 = instance(procedure, "RPT-1003", s2, hours(2))
+    i4 = instance(procedure, "RPT-1004", s1, hours(40), status="completed")
+    item(i1, "register", "ثبت", s1, hours(20), completed=hours(10))
+    item(i1, "review", "بررسی", s1, hours(10), due=hours(1))
+    item(i2, "register", "ثبت", s1, hours(10), completed=hours(4))
+    item(i2, "review", "بررسی", s1, hours(4), due=now + timedelta(hours=4))
+    item(i3, "visit", "بازدید", s2, hours(2))
+    item(i4, "review", "بررسی", s1, hours(40), completed=hours(38))
+
+    # Outages in the last 30 days: region-wide in the test region (G and H, not C's water), at named points,
+    # one that began before the period, one outside it, one still going.
+    def outage(utility, region, starts, ends, planned, points=()):
+        row = Outage(utility=utility, region_id=region.id if region else None, starts_at=starts, ends_at=ends,
+                     planned=planned, cause="آزمایشی")
+        row.service_points = [w.points[k] for k in points]
+        session.add(row)
+
+    outage("electricity", r3, _tehran(T - timedelta(days=5), 10), _tehran(T - timedelta(days=5), 13), False)
+    outage("electricity", r3, _tehran(T - timedelta(days=3), 8), _tehran(T - timedelta(days=3), 10), True, ["G"])
+    outage("electricity", s1, _tehran(T - timedelta(days=31), 22), _tehran(T - timedelta(days=30), 2), True, ["A"])
+    outage("electricity", s1, _tehran(T - timedelta(days=60), 8), _tehran(T - timedelta(days=60), 9), True, ["A"])
+    outage("electricity", s1, now - timedelta(hours=1), None, False, ["E"])
+    session.flush()
+    return w
+
+
+@pytest.fixture
+def world(session, demo):
+    w = build_world(session)
+    w.admin = demo["admin"]
+    engineer = session.scalar(select(Role).where(Role.code == "engineer"))
+    w.reporter = account_ops.create_user(session, None, username="reporter1", full_name="گزارش‌گیر امور یک",
+                                         password="madam1403")
+    account_ops.assign_role(session, None, w.reporter, engineer, w.regions.s1)
+    session.flush()
+    return w
+
+
+def run(session, w, report, user=None, page_size=100, **filters):
+    ctx = Context(session, user or w.admin, w.today, w.now)
+    flt = with_defaults(ctx, report, ReportFilter(**filters), set(filters))
+    return run_page(ctx, report, flt, 1, page_size)
+
+
+def last_30_days(w) -> dict:
+    return {"date_from": w.today - timedelta(days=30), "date_to": w.today}
+
+
+def names(page, key="subscription_no"):
+    return [row[key] for row in page.rows]
+
+
+def sub(w, *keys):
+    return [w.contracts[k].subscription_no for k in keys]
+
+
+# ---- each report on the world ------------------------------------------------------------------------------
+
+def test_debtors_rows_aging_and_totals(session, world):
+    page = run(session, world, debtors.REPORT)
+    assert names(page) == sub(world, "B", "A", "C")
+    by_no = {row["subscription_no"]: row for row in page.rows}
+    a, b, c = (by_no[n] for n in sub(world, "A", "B", "C"))
+    assert (a["balance"], a["age_0_30"], a["age_31_60"], a["age_61_90"], a["age_over_90"]) == (
+        2_500_000, 1_000_000, 1_500_000, 0, 0)
+    assert (b["balance"], b["age_0_30"], b["age_31_60"], b["age_61_90"], b["age_over_90"]) == (
+        7_000_000, 0, 0, 3_000_000, 4_000_000)
+    assert (c["balance"], c["age_0_30"]) == (300_000, 300_000)
+    assert (b["utility"], b["tariff_type"], b["region"]) == ("gas", "commercial", world.regions.s2.name)
+    assert page.total == 3
+    assert page.totals == {"balance": 9_800_000, "age_0_30": 1_300_000, "age_31_60": 1_500_000,
+                           "age_61_90": 3_000_000, "age_over_90": 4_000_000}
+
+
+def test_debtors_filters(session, world):
+    assert names(run(session, world, debtors.REPORT, min_amount=500_000)) == sub(world, "B", "A")
+    assert names(run(session, world, debtors.REPORT, max_amount=3_000_000)) == sub(world, "A", "C")
+    assert names(run(session, world, debtors.REPORT, utility="gas")) == sub(world, "B")
+    assert names(run(session, world, debtors.REPORT, tariff_type="residential")) == sub(world, "A", "C")
+    assert names(run(session, world, debtors.REPORT, region_id=world.regions.s1.id)) == sub(world, "A", "C")
+    # Seen from 50 days on, A's first bill is over 90 days past due and its second 61–90.
+    later = run(session, world, debtors.REPORT, as_of=world.today + timedelta(days=50), utility="electricity")
+    assert [(r["age_61_90"], r["age_over_90"]) for r in later.rows] == [(1_000_000, 1_500_000)]
+
+
+def test_debtors_chart_is_the_aging_of_the_open_debt(session, world):
+    ctx = Context(session, world.admin, world.today, world.now)
+    chart = debtors.REPORT.chart(ctx, ReportFilter(as_of=world.today))
+    assert chart["datasets"][0]["data"] == [1_300_000, 1_500_000, 3_000_000, 4_000_000]
+
+
+def test_debtors_given_a_deadline(session, world):
+    page = run(session, world, deadlines.REPORT)
+    T = world.today
+    plan_last_due = add_jalali_months(T - timedelta(days=50), 2)
+    overdue = sum(1 for d in (T - timedelta(days=80), T - timedelta(days=50), add_jalali_months(
+        T - timedelta(days=50), 1), plan_last_due) if d < T)
+    assert [(r["subscription_no"], r["kind"]) for r in page.rows] == [(sub(world, "B")[0], "plan"),
+                                                                       (sub(world, "A")[0], "grace")]
+    plan, grace = page.rows
+    assert (plan["due_on"], plan["amount"], plan["installments"], plan["paid"], plan["remaining"],
+            plan["overdue_installments"], plan["next_due_on"], plan["state"]) == (
+        plan_last_due, 7_000_000, 3, 0, 7_000_000, overdue, T - timedelta(days=80), "broken")
+    assert (grace["granted_on"], grace["due_on"], grace["amount"], grace["paid"], grace["remaining"],
+            grace["next_due_on"], grace["state"], grace["balance"]) == (
+        T - timedelta(days=31), T + timedelta(days=30), 2_000_000, 500_000, 1_500_000, T + timedelta(days=30),
+        "current", 2_500_000)
+    assert (page.total, page.totals) == (2, {"amount": 9_000_000})
+    only_grace = run(session, world, deadlines.REPORT, date_from=T + timedelta(days=20))
+    assert [r["kind"] for r in only_grace.rows] == ["grace"]
+
+
+def test_broken_meters(session, world):
+    page = run(session, world, broken_meters.REPORT)
+    assert [(r["serial"], r["subscription_no"], r["meter_state"], r["faulty_since"]) for r in page.rows] == [
+        (world.meters["F"].serial, sub(world, "F")[0], "installed", world.today),
+        (world.meters["E"].serial, sub(world, "E")[0], "removed", world.today - timedelta(days=10))]
+    e = page.rows[1]
+    assert (e["request_no"], e["request_state"], e["request_step"]) == ("RPT-0001", "running", "بازدید از محل")
+    assert page.rows[0]["request_no"] == ""
+    dated = run(session, world, broken_meters.REPORT, date_from=world.today - timedelta(days=11),
+                date_to=world.today - timedelta(days=9))
+    assert [r["serial"] for r in dated.rows] == [world.meters["E"].serial]
+
+
+def test_outages_per_subscriber(session, world):
+    page = run(session, world, outages.REPORT, **last_30_days(world))
+    assert [(r["subscription_no"], r["outages"], r["planned"], r["unplanned"], r["seconds"]) for r in page.rows] == [
+        (sub(world, "G")[0], 2, 1, 1, 5 * 3600), (sub(world, "H")[0], 1, 0, 1, 3 * 3600),
+        (sub(world, "A")[0], 1, 1, 0, 2 * 3600), (sub(world, "E")[0], 1, 0, 1, 3600)]
+    assert page.totals == {"outages": 5, "planned": 2, "unplanned": 3, "seconds": 11 * 3600}
+    planned = run(session, world, outages.REPORT, planned="planned", **last_30_days(world))
+    assert names(planned) == sub(world, "A", "G")  # 2 hours each: by contract
+
+
+def test_outages_per_region_and_chart(session, world):
+    page = run(session, world, outages.REPORT, group="region", **last_30_days(world))
+    regions = world.regions
+    expected = sorted([
+        (regions.s1, 2, 1, 1, 7200, 3600, 2, 10800),
+        (regions.r3, 2, 1, 1, 7200, 10800, 1, 18000),
+        (regions.r3_office, 1, 0, 1, 0, 10800, 1, 10800)], key=lambda e: e[0].path)
+    assert [tuple(r.values()) for r in page.rows] == [(e[0].name, *e[1:]) for e in expected]
+    ctx = Context(session, world.admin, world.today, world.now)
+    chart = outages.REPORT.chart(ctx, with_defaults(ctx, outages.REPORT, ReportFilter(**last_30_days(world)), set()))
+    assert chart["labels"] == [e[0].name for e in expected]
+    assert chart["datasets"][1]["data"] == [e[5] / 3600 for e in expected]
+
+
+def test_collections_by_channel_and_day(session, world):
+    T = world.today
+    page = run(session, world, collections.REPORT, **last_30_days(world))
+    assert [tuple(r.values()) for r in page.rows] == [
+        (T - timedelta(days=20), "bank", 1, 500_000), (T - timedelta(days=20), "pos", 1, 1_000_000),
+        (T - timedelta(days=3), "internet", 1, 200_000)]
+    assert page.totals == {"payments": 3, "amount": 1_700_000}
+    by_pos = run(session, world, collections.REPORT, channel="pos", **last_30_days(world))
+    assert [tuple(r.values()) for r in by_pos.rows] == [(T - timedelta(days=20), "pos", 1, 1_000_000)]
+
+
+def test_open_requests_by_procedure_and_step(session, world):
+    page = run(session, world, open_requests.REPORT, process_key="rpt_procedure")
+    rows = [(r["procedure"], r["step"], r["open_items"], r["overdue_items"], r["avg_waiting"], r["avg_request_age"],
+             r["avg_done"]) for r in page.rows]
+    assert rows == [("روال آزمایشی", "بررسی", 2, 1, 7 * 3600, 15 * 3600, 2 * 3600),
+                    ("روال آزمایشی", "بازدید", 1, 0, 2 * 3600, 2 * 3600, None)]
+    assert page.rows[0]["oldest"] == world.now - timedelta(hours=10)
+    assert page.totals == {"open_items": 3, "overdue_items": 1}
+    started_today = run(session, world, open_requests.REPORT, process_key="rpt_procedure",
+                        date_from=world.today, date_to=world.today)
+    assert sum(r["open_items"] for r in started_today.rows) <= 3
+
+
+# ---- region scoping ---------------------------------------------------------------------------------------
+
+def test_every_report_shows_only_the_users_regions(session, world):
+    reporter = world.reporter
+    assert names(run(session, world, debtors.REPORT, user=reporter)) == sub(world, "A", "C")
+    assert [r["kind"] for r in run(session, world, deadlines.REPORT, user=reporter).rows] == ["grace"]
+    assert [r["serial"] for r in run(session, world, broken_meters.REPORT, user=reporter).rows] == [
+        world.meters["E"].serial]
+    assert names(run(session, world, outages.REPORT, user=reporter, **last_30_days(world))) == sub(world, "A", "E")
+    paid = run(session, world, collections.REPORT, user=reporter, **last_30_days(world))
+    assert [r["channel"] for r in paid.rows] == ["bank", "internet"]
+    steps = run(session, world, open_requests.REPORT, user=reporter, process_key="rpt_procedure")
+    assert [(r["step"], r["open_items"]) for r in steps.rows] == [("بررسی", 2)]
+
+
+def test_a_region_filter_outside_my_regions_is_refused(client, world):
+    login(client, "reporter1")
+    response = client.get(f"/reports/debtors?region_id={world.regions.s2.id}")
+    assert response.status_code == 422
+    assert "امور: یکی از گزینه‌ها را انتخاب کنید." in response.get_data(as_text=True)
+
+
+# ---- pages ------------------------------------------------------------------------------------------------
+
+def test_report_page_filters_and_totals(client, world):
+    login(client, "admin")
+    html = client.get("/reports/debtors?min_amount=۵۰۰٬۰۰۰").get_data(as_text=True)
+    b, a, c = (f"{n}" for n in sub(world, "B", "A", "C"))
+    from core.text import to_persian_digits
+
+    assert html.index(to_persian_digits(b)) < html.index(to_persian_digits(a))
+    assert to_persian_digits(c) not in html
+    assert "۹٬۵۰۰٬۰۰۰" in html  # the total debt of B and A
+
+
+def test_a_bad_date_is_named_in_persian(client, world):
+    login(client, "admin")
+    response = client.get("/reports/collections?date_from=1403/13/01")
+    assert response.status_code == 422
+    assert "از: تاریخ را به شمسی وارد کنید" in response.get_data(as_text=True)
+
+
+def test_every_report_page_and_print_view_renders(client, world):
+    login(client, "admin")
+    for key in ("debtors", "deadlines", "broken_meters", "outages", "collections", "open_requests"):
+        assert client.get(f"/reports/{key}").status_code == 200, key
+        printed = client.get(f"/reports/{key}?print=1")
+        assert printed.status_code == 200 and "data-print" in printed.get_data(as_text=True), key
+    assert client.get("/reports/outages?group=region").status_code == 200
+    assert client.get("/reports/").status_code == 200
+
+
+def test_the_chart_answers_json(client, world):
+    login(client, "admin")
+    period = {k: format_jalali_date(v, False) for k, v in last_30_days(world).items()}
+    chart = client.get("/reports/collections/chart.json", query_string=period).get_json()
+    T = world.today
+    assert chart["labels"] == [format_jalali_date(T - timedelta(days=20), False),
+                               format_jalali_date(T - timedelta(days=3), False)]
+    assert {d["label"]: d["data"] for d in chart["datasets"]} == {
+        "بانک": [500_000, 0], "اینترنت": [0, 200_000], "کارتخوان": [1_000_000, 0]}
+
+
+def test_reports_need_the_permission(client, world):
+    login(client, "clerk")
+    assert client.get("/reports/debtors").status_code == 403
+
+
+# ---- exports ----------------------------------------------------------------------------------------------
+
+def _export(client, url, fmt, data):
+    page = client.get(url)
+    return client.post(f"{url.split('?')[0]}/export",
+                       data={**data, "format": fmt, "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+
+
+def test_xlsx_export_holds_the_rows_and_totals(client, world):
+    login(client, "admin")
+    response = _export(client, "/reports/debtors", "xlsx", {"min_amount": "500000"})
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("شماره اشتراک", "مشترک", "امور", "خدمت", "نوع تعرفه", "بدهی", "۰ تا ۳۰ روز",
+                       "۳۱ تا ۶۰ روز", "۶۱ تا ۹۰ روز", "بیش از ۹۰ روز")
+    b, a = sub(world, "B", "A")
+    assert rows[1] == (b, "مشترک ب", world.regions.s2.name, "گاز", "تجاری", 7_000_000, 0, 0, 3_000_000, 4_000_000)
+    assert rows[2] == (a, "مشترک الف", world.regions.s1.name, "برق", "خانگی", 2_500_000, 1_000_000, 1_500_000, 0,
+                       0)
+    assert rows[3] == ("جمع", None, None, None, None, 9_500_000, 1_000_000, 1_500_000, 3_000_000, 4_000_000)
+    assert len(rows) == 4
+    assert sheet.sheet_view.rightToLeft
+
+
+def test_csv_export(client, world):
+    login(client, "admin")
+    period = {k: format_jalali_date(v, False) for k, v in last_30_days(world).items()}
+    response = _export(client, "/reports/collections", "csv", {"channel": "bank", **period})
+    text = response.data.decode("utf-8-sig").splitlines()
+    assert text == ["روز,روش پرداخت,تعداد پرداخت,مبلغ",
+                    f"{format_jalali_date(world.today - timedelta(days=20), False)},بانک,1,500000",
+                    "جمع,,1,500000"]
+
+
+def test_a_big_export_runs_as_a_job_with_a_download_for_its_user_only(app, client, world, tmp_path):
+    app.config["MADAM_REPORTS_EXPORT_ROW_LIMIT"] = 1
+    try:
+        login(client, "admin")
+        response = _export(client, "/reports/debtors", "xlsx", {})
+        assert response.status_code == 302
+        job_page = client.get(response.location)
+        html = job_page.get_data(as_text=True)
+        assert 'data-status="done"' in html
+        download = client.get(response.location + "/download")
+        assert download.status_code == 200
+        rows = list(load_workbook(io.BytesIO(download.data)).active.iter_rows(values_only=True))
+        assert [r[0] for r in rows[1:]] == [*sub(world, "B", "A", "C"), "جمع"]
+        client.post("/logout", data={"csrf_token": csrf_token_from(job_page.get_data(as_text=True))})
+        login(client, "reporter1")
+        assert client.get(response.location + "/download").status_code == 404
+        assert client.get(response.location).status_code == 404
+    finally:
+        app.config.pop("MADAM_REPORTS_EXPORT_ROW_LIMIT")
+
+
+def test_an_export_job_runs_on_an_rq_worker_to_completion(app, session, world, tmp_path):
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    from core.jobs import JobBackend
+    from reports import exports
+    from tests.conftest import TEST_REDIS_URL
+
+    connection = Redis.from_url(TEST_REDIS_URL)
+    connection.flushdb()
+    try:
+        backend = JobBackend(TEST_REDIS_URL)
+        job = exports.request_export(session, world.admin, outages.REPORT,
+                                     ReportFilter(group="subscriber", **last_30_days(world)), "csv", 4, "fa")
+        session.commit()
+        queued = backend.enqueue(exports.run_export_job, job.id, str(tmp_path), queue="reports")
+        job.queue_job_id = queued.id
+        session.commit()
+        assert exports.live_progress(job, backend) == ("queued", 0)
+        SimpleWorker([Queue("reports", connection=connection)], connection=connection).work(burst=True)
+        assert queued.get_status(refresh=True) == "finished"
+        session.refresh(job)
+        assert (job.status, job.done_rows) == ("done", 4)
+        lines = (tmp_path / job.filename).read_text(encoding="utf-8-sig").splitlines()
+        assert [line.split(",")[0] for line in lines[1:]] == [*sub(world, "G", "H", "A", "E"), "جمع"]
+        assert exports.file_of(job, str(tmp_path)) == tmp_path / job.filename
+        assert session.get(ExportJob, job.id).finished_at is not None
+    finally:
+        connection.flushdb()
