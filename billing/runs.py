@@ -227,7 +227,8 @@ def work(run_id: int, bind=None) -> dict:
     Runs in its own session (it may be called right after a request's commit, in-process)."""
     from core.db import db
 
-    with Session(bind=bind or db.engine, expire_on_commit=False) as session:
+    # Joining the caller's connection (in tests) as savepoints; on an engine, simply its own transactions.
+    with Session(bind=bind or db.engine, expire_on_commit=False, join_transaction_mode="create_savepoint") as session:
         done = {"billed": 0, "skipped": 0}
         while True:
             run = _run(session, run_id, lock=False)

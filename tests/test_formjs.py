@@ -63,7 +63,9 @@ def test_every_input_has_a_label_and_its_name(page):
             assert f'name="{key}.lat"' in html and f'name="{key}.lng"' in html
         else:
             assert labelled(html, f"f-{key}"), key
-            element = "select" if kind == "select" else "textarea" if kind == "textarea" else "input"
+            # a tariff type select offers the registry's tariff types
+            element = "select" if kind in ("select", "madam:tariffType") else "textarea" if kind == "textarea" \
+                else "input"
             tag(html, key, element)
             label = component.get("label") or component.get("dateLabel")
             assert re.search(rf'<label [^>]*for="f-{key}">{re.escape(label)}', html), key

@@ -21,6 +21,8 @@ from web import (
     requests_pages,
     sessions,
 )
+from web import billing as billing_pages
+from web import billing_runs as billing_run_pages
 from web import ledger as ledger_pages
 from web import modeler as modeler_pages
 from web import reports as report_pages
@@ -49,6 +51,8 @@ def register(app, login_manager) -> None:
     app.register_blueprint(home.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(ledger_pages.bp)
+    app.register_blueprint(billing_run_pages.bp)
+    app.register_blueprint(billing_pages.bp)
     formjs.init(app)
     cartable_filters.init(app)
     app.register_blueprint(cartable.bp)

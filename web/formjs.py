@@ -20,6 +20,7 @@ from core.money import format_rials
 from core.text import to_ascii_digits
 from engine import formschema as fs
 from web.filters import digits, jalali_date, rials
+from web.lookups import tariff_type_options
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _ISO_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})")
@@ -84,6 +85,7 @@ def _node(c: dict, context: dict) -> dict | None:
         return {"kind": kind}
     if kind not in fs.INPUT_TYPES or not c.get("key"):
         return None
+    c = with_tariff_types(c)
     key = c["key"]
     node = {
         "kind": _template_kind(c), "type": kind, "key": key, "id": f"f-{key}", "label": fs.label_of(c),
@@ -96,6 +98,15 @@ def _node(c: dict, context: dict) -> dict | None:
         if present)
     _fill(node, c, context)
     return node
+
+
+def with_tariff_types(c: dict) -> dict:
+    """A tariff type select without options of its own offers the registry's tariff types (of the utility
+    its properties name, else every utility's): a select without JavaScript, values the registry's words."""
+    if c.get("type") != fs.TARIFF_TYPE or c.get("values"):
+        return c
+    options = tariff_type_options((c.get("properties") or {}).get("utility"))
+    return {**c, "values": [{"value": value, "label": label} for value, label in options]} if options else c
 
 
 def _template_kind(c: dict) -> str:
@@ -232,6 +243,7 @@ def _blocks(items: list, values) -> list[dict]:
 
 
 def _display(c: dict, values) -> str:
+    c = with_tariff_types(c)
     kind, key = c["type"], c["key"]
     found = _given(values, key)
     if kind == fs.MAP_POINT:

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from billing.tariffs import tariff_types
 from core import permissions as p
 from core.db import db
 from core.errors import DomainError
@@ -83,7 +84,29 @@ def form_lookups() -> dict:
         abort(401)
     return {"madam:subscriber": lambda value: _visible(Subscriber, value),
             "madam:contract": lambda value: _visible(Contract, value, Contract.subscription_no),
-            "madam:meter": lambda value: _visible(Meter, value, Meter.serial)}
+            "madam:meter": lambda value: _visible(Meter, value, Meter.serial),
+            fs.TARIFF_TYPE: _tariff_type}
+
+
+def tariff_type_options(utility: str | None) -> list[tuple[str, str]]:
+    """(value, label) of the active tariff types: the registry's word (residential, …) that contracts hold,
+    labelled with the utility's code and name; without a utility, each word once."""
+    rows = tariff_types(db.session, utility or None, active_only=True)
+    if utility:
+        return [(t.slug, f"{t.code} — {t.name}") for t in rows]
+    first_names: dict[str, str] = {}
+    for t in rows:
+        first_names.setdefault(t.slug, t.name)
+    return list(first_names.items())
+
+
+def _tariff_type(value: str) -> str | None:
+    """The registry's word for a tariff type typed or chosen by its word or its code."""
+    typed = value.strip().lower()
+    for t in tariff_types(db.session, active_only=True):
+        if typed in (t.slug, t.code):
+            return t.slug
+    return None
 
 
 def request_lookups(instance, schema: dict) -> dict:
