@@ -56,8 +56,11 @@ static: node_modules/.package-lock.json
 	cp node_modules/bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css $(VENDOR)/bpmn-js-bpmnlint/
 	cp node_modules/@bpmn-io/form-js/dist/assets/form-js.css node_modules/@bpmn-io/form-js/dist/assets/form-js-editor.css \
 		node_modules/@bpmn-io/form-js/dist/assets/properties-panel.css $(VENDOR)/form-js/
-	node_modules/.bin/esbuild web/static/src/modeler-lint.js web/static/src/form-editor.js --bundle --minify \
-		--format=iife --log-level=warning --outdir=$(VENDOR)/madam
+	node_modules/.bin/esbuild web/static/src/modeler-lint.js --bundle --minify --format=iife --log-level=warning \
+		--outdir=$(VENDOR)/madam
+# form-js's editor pins an older preact than its viewer: one copy, or the two sets of hooks never meet
+	node_modules/.bin/esbuild web/static/src/form-editor.js --bundle --minify --format=iife --log-level=warning \
+		--alias:preact=./node_modules/@bpmn-io/form-js-editor/node_modules/preact --outdir=$(VENDOR)/madam
 
 translations: install
 	@for po in madam/translations/*/LC_MESSAGES/*.po; do $(BIN)/pybabel compile -i $$po -o $${po%.po}.mo; done

@@ -9,7 +9,7 @@ from core.accounts import User
 from core.db import db
 from engine import cartable, runtime
 from engine.catalogue import deploy
-from engine.models import Instance, ProcessVersion, WorkItem
+from engine.models import Instance, ProcessDraft, ProcessVersion, WorkItem
 from tests.browser import ARTIFACTS
 from tests.engine_support import read_forms, region
 
@@ -170,3 +170,111 @@ def test_persian_labels_are_right_to_left_and_stay_in_their_shapes(app, page, de
         assert line["left"] >= line["shapeLeft"] - 2 and line["right"] <= line["shapeRight"] + 2, line
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator(".madam-view").screenshot(path=str(ARTIFACTS / "modeler_rtl_labels.png"))
+
+
+def _lint_rules(page, element_id):
+    """The bpmnlint rules whose findings bpmn-js-bpmnlint shows on an element of the canvas."""
+    return page.eval_on_selector_all(f'.djs-overlays[data-container-id="{element_id}"] .bjsl-overlay li[data-rule]',
+                                     "items => items.map(i => i.dataset.rule)")
+
+
+def test_lint_marks_the_canvas_and_a_new_form_is_edited_previewed_saved_and_deployed(app, page, deployed):
+    base, _ids = deployed
+    _sign_in(page, base, "admin")
+    page.goto(f"{base}/processes")
+    page.locator('[data-process="simple"]').get_by_role("button", name="باز کردن در ویرایشگر").click()
+    page.locator("[data-modeler][data-ready=true][data-linted]").wait_for()
+    assert page.locator(".bjsl-overlay").count() == 0  # the deployed version passes every rule
+
+    _select(page, "end")
+    page.locator('.djs-context-pad [data-action="delete"]').click()
+    _select(page, "needs_fee")
+    page.locator('.djs-context-pad [data-action="append.append-task"]').click()
+    page.keyboard.type("بازدید محل")
+    page.evaluate("() => window.madamModeler.get('directEditing').complete()")
+    task = page.evaluate("() => window.madamModeler.get('elementRegistry').filter(e => e.type === 'bpmn:Task')[0].id")
+    _select(page, task)
+    page.get_by_test_id("properties").locator("[data-prop=kind]").select_option("bpmn:UserTask")
+    task = page.evaluate("() => window.madamModeler.get('elementRegistry')"
+                         ".filter(e => e.type === 'bpmn:UserTask' && e.id !== 'register')[0].id")
+    page.wait_for_function(f"() => document.querySelector('.djs-overlays[data-container-id=\"{task}\"] .bjsl-overlay')")
+    assert "madam/form-exists" in _lint_rules(page, task)  # a user task without a form, marked on the canvas
+    assert task in page.get_by_test_id("problems").inner_text()
+
+    _select(page, "needs_fee")  # a second way out of the gateway, with no condition on either flow
+    page.locator('.djs-context-pad [data-action="append.end-event"]').click()
+    flows = page.evaluate("() => window.madamModeler.get('elementRegistry').get('needs_fee')"
+                          ".outgoing.map(f => f.id)")
+    assert len(flows) == 2
+    page.wait_for_function(f"() => document.querySelector('.djs-overlays[data-container-id=\"{flows[1]}\"] "
+                           ".bjsl-overlay')")
+    assert all(_lint_rules(page, flow) == ["madam/exclusive-conditions"] for flow in flows)
+    page.evaluate("() => window.madamModeler.get('commandStack').undo()")  # take the second way back
+    page.wait_for_function(f"() => !document.querySelector('.djs-overlays[data-container-id=\"{flows[0]}\"] "
+                           ".bjsl-overlay')")
+
+    _select(page, task)
+    panel = page.get_by_test_id("properties")
+    panel.get_by_placeholder("کلید فرم تازه").fill("site_visit")
+    panel.get_by_role("button", name="فرم تازه").click()
+    page.wait_for_function(f"() => !document.querySelector('.djs-overlays[data-container-id=\"{task}\"] .bjsl-overlay')"
+                           " || !Array.from(document.querySelectorAll('.djs-overlays[data-container-id=\"{task}\"] "
+                           "li[data-rule]')).some(li => li.dataset.rule === 'madam/form-exists')")
+    _select(page, task)
+    page.locator('.djs-context-pad [data-action="append.end-event"]').click()
+    page.get_by_role("button", name="ذخیره و بررسی").click()
+    page.locator("[data-modeler][data-verdict=ok]").wait_for()
+
+    _select(page, task)
+    page.goto(base + panel.get_by_role("link", name="ویرایش فرم").get_attribute("href"))
+    page.locator("[data-form-editor][data-editor=ready]").wait_for()
+    palette = page.get_by_test_id("form-editor").locator(".fjs-palette")
+    assert palette.locator('[data-field-type="textfield"]').count() == 1
+    assert palette.locator('[data-field-type="madam:subscriber"]').count() == 1
+    assert palette.locator('[data-field-type="dynamiclist"]').count() == 0  # the server cannot render it
+    assert palette.locator('[data-field-type="button"]').count() == 0
+
+    source = palette.locator('[data-field-type="textfield"]')  # dragged into the form, below its field
+    start = source.bounding_box()
+    end = page.get_by_test_id("form-editor").locator(".fjs-form-container").bounding_box()
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(start["x"] + start["width"] / 2 + 5, start["y"] + start["height"] / 2 + 5)
+    for step in range(1, 21):
+        page.mouse.move(end["x"] + end["width"] / 2, end["y"] + 100 + step * 5)
+        page.wait_for_timeout(20)
+    page.mouse.up()
+    page.wait_for_function("() => window.madamFormEditor.getSchema().components.length === 2")
+    properties = page.locator(".fjs-properties-panel")
+    properties.locator('[data-group-id="group-general"] .bio-properties-panel-group-header').click()
+    properties.locator('[data-entry-id="label"] [contenteditable]').fill("نشانی محل")
+    page.wait_for_function("() => document.querySelector('[data-form-preview]').textContent.includes('نشانی محل')")
+    preview = page.get_by_test_id("form-preview")  # drawn by the server: an input the expert will type in
+    assert preview.get_by_label("نشانی محل").count() == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "modeler_form_editor.png"), full_page=True)
+    page.get_by_role("button", name="ذخیرهٔ فرم").click()
+    page.get_by_text("فرم ذخیره شد.").wait_for()
+    with app.app_context():
+        draft = db.session.scalars(select(ProcessDraft).order_by(ProcessDraft.id.desc())).first()
+        added = [c for c in draft.forms["site_visit"]["components"] if c.get("label") == "نشانی محل"]
+        assert [c["type"] for c in added] == ["textfield"] and added[0]["key"]
+        key, draft_id = added[0]["key"], draft.id
+        db.session.remove()
+
+    page.goto(f"{base}/processes/drafts/{draft_id}")
+    page.locator("[data-modeler][data-ready=true]").wait_for()
+    page.get_by_role("button", name="استقرار به صورت نسخهٔ تازه").click()
+    page.get_by_text("مستقر شد").first.wait_for()
+    with app.app_context():
+        v2 = db.session.scalar(select(ProcessVersion).where(ProcessVersion.process_key == "simple",
+                                                            ProcessVersion.version == 2))
+        assert key in [c.get("key") for c in v2.forms["site_visit"]["components"]]
+        new = runtime.start_instance(db.session, None, "simple", region(db.session, "shiraz-1"))
+        clerk = db.session.scalar(select(User).where(User.username == "clerk"))
+        item = db.session.scalar(select(WorkItem).where(WorkItem.instance_id == new.id))
+        cartable.complete(db.session, clerk, item.id, {"capacity": 5})
+        db.session.commit()
+        visit = db.session.scalar(select(WorkItem).where(WorkItem.instance_id == new.id, WorkItem.status == "open"))
+        assert (visit.task_name, visit.form_key) == (task, "site_visit")
+        db.session.remove()
