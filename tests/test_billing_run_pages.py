@@ -83,3 +83,14 @@ def test_a_run_beyond_my_regions_is_not_shown(client, session, demo, finished_ru
     session.commit()
     assert client.get(f"/billing/runs/{other.id}").status_code == 404
     assert f"/billing/runs/{other.id}\"" not in client.get("/billing/runs").get_data(as_text=True)
+
+
+def test_the_queues_page_lists_the_runs_in_progress(client, session, demo, finished_run):
+    run, _contracts = finished_run
+    login(client, "admin")
+    assert "هیچ صدور عمومی‌ای در جریان نیست." in client.get("/admin/queues").get_data(as_text=True)
+    run.status = RunStatus.PAUSED
+    session.commit()
+    page = client.get("/admin/queues").get_data(as_text=True)
+    listed = page[page.index('data-testid="billing-runs"'):]
+    assert f"/billing/runs/{run.id}" in listed and "متوقف" in listed

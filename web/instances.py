@@ -8,6 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
+from billing import runs as billing_runs
+from billing.run_models import BillingRun, RunStatus
 from core import permissions as p
 from core.accounts import User
 from core.auth import normalize_username
@@ -262,7 +264,10 @@ def version_xml(version_id: int):
 def queues():
     backend = current_app.extensions["madam_jobs"]
     states, workers = queue_overview(backend)
-    return render_template("instances/queues.html", backend=backend, states=states, workers=workers)
+    active = db.session.scalars(select(BillingRun).where(BillingRun.status.in_(
+        [RunStatus.APPROVED, RunStatus.RUNNING, RunStatus.PAUSED])).order_by(BillingRun.id)).all()
+    return render_template("instances/queues.html", backend=backend, states=states, workers=workers,
+                           billing_runs=[(run, billing_runs.progress(db.session, run.id)) for run in active])
 
 
 @bp.post("/queues/<queue>/jobs/<job_id>/<any(retry, delete):action>")
