@@ -21,8 +21,8 @@ from api import problems
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-# Endpoints that take something other than JSON (the SOAP endpoint takes XML).
-NON_JSON_ENDPOINTS = {"api.soap_bank"}
+# Endpoints that take something other than JSON (SOAP takes XML; unknown paths answer 404/405 whatever they get).
+NON_JSON_ENDPOINTS = {"api.soap_bank", "api.unknown"}
 
 
 class IdConverter(BaseConverter):

@@ -306,3 +306,59 @@ def user_passwd(username, password):
         raise click.ClickException(message_for(error)) from error
     db.session.commit()
     click.echo(f"password of {target.username} set")
+
+
+@main.group("api-client")
+def api_client():
+    """Integration clients of the API (banks, MDM, GIS…) and their tokens."""
+
+
+@api_client.command("create")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, required=True, help="a permission code, e.g. ledger.post (repeat)")
+@click.option("--region", "regions", multiple=True, required=True, help="a region code; the client reaches below it")
+@click.option("--rate-limit", type=int, default=600, show_default=True, help="requests per minute per token")
+@click.option("--description", default="")
+@with_appcontext
+def api_client_create(name, scopes, regions, rate_limit, description):
+    """Register a client and print its token (shown this once; only its hash is kept)."""
+    from api.clients import create_client
+
+    region_ids = [db.session.scalar(select(Region.id).where(Region.code == code)) for code in regions]
+    if None in region_ids:
+        raise click.UsageError(f"unknown region among {', '.join(regions)}")
+    try:
+        client, token = create_client(db.session, None, name, list(scopes), region_ids, description, rate_limit)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error.field or ''}: {message_for(error)}") from error
+    db.session.commit()
+    click.echo(f"created API client {client.name} (id {client.id}); its token, shown only now:")
+    click.echo(token)
+
+
+@api_client.command("list")
+@with_appcontext
+def api_client_list():
+    """The clients, their scopes, regions and live tokens."""
+    from api.clients import clients
+
+    for client in clients(db.session):
+        live = [t.prefix + "…" for t in client.tokens if t.revoked_at is None]
+        click.echo(f"{client.id}\t{client.name}\t{'active' if client.active else 'disabled'}\t"
+                   f"{','.join(client.scopes)}\tregions {client.region_ids}\ttokens {' '.join(live) or '-'}")
+
+
+@main.group()
+def webhooks():
+    """Webhook deliveries."""
+
+
+@webhooks.command("deliver")
+@with_appcontext
+def webhooks_deliver():
+    """Send every webhook delivery that is due (first attempts made outside a request, and retries)."""
+    from api.webhooks import deliver_due
+
+    done = deliver_due(db.session)
+    click.echo(f"{len(done)} deliveries attempted, {sum(d.status == 'delivered' for d in done)} delivered")

@@ -6,6 +6,7 @@ from flask_login import current_user
 from web import (
     access,
     admin,
+    api_admin,
     audit_labels,
     auth,
     cartable,
@@ -50,6 +51,7 @@ def register(app, login_manager) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(api_admin.bp)
     app.register_blueprint(ledger_pages.bp)
     app.register_blueprint(billing_run_pages.bp)
     app.register_blueprint(billing_pages.bp)

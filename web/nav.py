@@ -25,6 +25,7 @@ NAV = [
     ("admin.regions", _l("Regions"), p.ADMIN_REGIONS),
     ("admin.roles", _l("Roles"), p.ADMIN_USERS),
     ("admin.audit_log", _l("Audit log"), p.ADMIN_AUDIT),
+    ("api_admin.clients", _l("Integration API"), p.API_MANAGE),
 ]
 
 
