@@ -9,7 +9,7 @@ base amount by utility and capacity, times the tariff type's factor, in whole th
 from datetime import timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.errors import DomainError
 from core.identifiers import make_payment_id
@@ -17,7 +17,7 @@ from core.jalali import to_jalali
 from engine.operations.registry_ops import SERVICES, day_of, refused, today
 from engine.registry import operation
 from ledger import accounts, adjustments, reversal, terms
-from ledger.models import Account, AccountKind
+from ledger.models import Account, AccountKind, Journal, JournalKind, Posting
 from subscribers.models import Contract
 
 # Connection fee (هزینه انشعاب) in rials by connection type, for a residential tariff.
@@ -150,6 +150,39 @@ def adjust(ctx, *, contract_id: int, amount: int, reason: str):
     except DomainError as error:
         return refused(ctx, error, journal_id=None, amount=int(amount))
     return {"ok": True, "problem": "", "journal_id": posted.journal_id, "amount": int(amount)}
+
+
+def billed_since(session, contract_id: int, since) -> int:
+    """Rials billed to the contract (bill journals, not reversed) effective from `since`."""
+    reversed_ids = select(Journal.reverses_id).where(Journal.reverses_id.is_not(None))
+    account_id = select(Account.id).where(Account.contract_id == contract_id,
+                                          Account.kind == AccountKind.RECEIVABLE).scalar_subquery()
+    return int(session.scalar(
+        select(func.coalesce(func.sum(Posting.amount), 0)).join(Journal, Posting.journal_id == Journal.id)
+        .where(Posting.account_id == account_id, Journal.kind == JournalKind.BILL, Journal.effective_on >= since,
+               Journal.id.not_in(reversed_ids))))
+
+
+@operation("ledger.meter_error_correction", result={"ok": True, "problem": "", "billed": 18_400_000,
+                                                     "amount": -361_000, "journal_id": 4414})
+def meter_error_correction(ctx, *, contract_id: int, error_percent, since: str):
+    """The correction of what was billed since `since` by a meter off by `error_percent` (positive: it ran
+    fast): the bills measured (100 + e)% of the true use, so e/(100 + e) of them is taken off (or, for a slow
+    meter, added), floored to whole thousands of rials, posted as an adjustment."""
+    error = float(error_percent)
+    billed = billed_since(ctx.session, contract_id, day_of(since))
+    share = abs(billed * error / (100 + error))
+    amount = int(share) // 1000 * 1000 * (-1 if error > 0 else 1)
+    if not amount:
+        return {"ok": True, "problem": "", "billed": billed, "amount": 0, "journal_id": None}
+    reason = f"اصلاح مصرف به علت خطای {error:+.2f}٪ کنتور از {since}"
+    try:
+        with ctx.session.begin_nested():
+            posted = adjustments.adjust(ctx.session, ctx.actor, contract_id, amount, reason, today(),
+                                        approval_limit=approval_limit(), key=_key(ctx, "correction"))
+    except DomainError as error_:
+        return refused(ctx, error_, billed=billed, amount=amount, journal_id=None)
+    return {"ok": True, "problem": "", "billed": billed, "amount": amount, "journal_id": posted.journal_id}
 
 
 @operation("ledger.grant_terms", result={"ok": True, "problem": "", "kind": "installments", "plan_id": 31,

@@ -193,7 +193,10 @@ def _installation(session, service_point_id: int) -> MeterInstallation | None:
     "subscription_no": "0040000031", "meter_id": 77, "serial": "WA-1403-0001", "initial_reading": 120})
 def contract_facts(ctx, *, contract_id: int):
     """What later steps need to know about the request's contract; links the request to it."""
-    contract = operations.get_or_404(ctx.session, Contract, contract_id, "contract_id")
+    return _facts(ctx, operations.get_or_404(ctx.session, Contract, contract_id, "contract_id"))
+
+
+def _facts(ctx, contract: Contract) -> dict:
     point = ctx.session.get(ServicePoint, contract.service_point_id)
     installation = _installation(ctx.session, point.id)
     link(ctx, subscriber_id=contract.subscriber_id, contract_id=contract.id)
@@ -202,6 +205,18 @@ def contract_facts(ctx, *, contract_id: int):
             "meter_id": installation.meter_id if installation else None,
             "serial": installation.meter.serial if installation else "",
             "initial_reading": (installation.initial_readings or {}).get("single") if installation else None}
+
+
+@operation("registry.find_contract", result={"found": True, "contract_id": 900, "subscriber_id": 1201,
+                                             "service_point_id": 520, "meter_id": 77, "serial": "WA-1399-0042"})
+def find_contract(ctx, *, subscription_no: str):
+    """The active contract with this subscription number, linked to the request when found."""
+    contract = ctx.session.scalar(select(Contract).where(Contract.subscription_no == (subscription_no or "").strip(),
+                                                         Contract.status == "active"))
+    if contract is None:
+        return {"found": False, "contract_id": None, "subscriber_id": None, "service_point_id": None,
+                "meter_id": None, "serial": ""}
+    return {"found": True, **_facts(ctx, contract)}
 
 
 @operation("registry.replace_meter", result={

@@ -9,6 +9,8 @@ from flask_babel import gettext
 from core.audit import audit
 from core.errors import DomainError
 from core.messages import register_messages
+from core.regions import Region
+from engine import runtime
 from engine.events import record
 from engine.registry import operation
 
@@ -43,6 +45,17 @@ def note(ctx, *, text: str):
     note_on_request(ctx, text)
     ctx.session.flush()
     return {"noted": True}
+
+
+@operation("request.start_procedure", result={"instance_id": 88, "business_key": "1405-000088"})
+def start_procedure(ctx, *, process_key: str, data: dict | None = None):
+    """Start another procedure about the same subscriber and contract, in the same region (e.g. a meter
+    replacement after a failed test); its first step lands in its lane's cartable."""
+    region = ctx.session.get(Region, ctx.instance.region_id)
+    started = runtime.start_instance(ctx.session, ctx.actor, process_key, region, data=data or {},
+                                     subscriber_id=ctx.instance.subscriber_id, contract_id=ctx.instance.contract_id)
+    note_on_request(ctx, f"درخواست {started.business_key} آغاز شد")
+    return {"instance_id": started.id, "business_key": started.business_key}
 
 
 @operation("request.remind", result={"reminded": True})
