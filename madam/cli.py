@@ -145,6 +145,20 @@ def processes_sync(processes_dir, forms_dir):
     _deploy_builtin_processes(echo=True, processes_dir=processes_dir, forms_dir=forms_dir)
 
 
+@processes.command("disconnect-overdue")
+@click.option("--threshold", default=5_000_000, show_default=True, type=int, help="rials of overdue debt")
+@with_appcontext
+def processes_disconnect_overdue(threshold):
+    """Start a disconnection request for each contract whose overdue debt (no grace) is above the threshold."""
+    from engine.operations.disconnection_rule import start_due_disconnections
+
+    started = start_due_disconnections(db.session, threshold=threshold)
+    db.session.commit()
+    for instance in started:
+        click.echo(f"{instance.business_key} contract {instance.contract_id}")
+    click.echo(f"{len(started)} disconnection requests started")
+
+
 @main.group()
 def process():
     """One process file."""

@@ -16,7 +16,7 @@ from core.identifiers import make_payment_id
 from core.jalali import to_jalali
 from engine.operations.registry_ops import SERVICES, day_of, refused, today
 from engine.registry import operation
-from ledger import accounts, adjustments, reversal, terms
+from ledger import accounts, adjustments, queries, reversal, terms
 from ledger.models import Account, AccountKind, Journal, JournalKind, Posting
 from subscribers.models import Contract
 
@@ -99,6 +99,20 @@ def balance(ctx, *, contract_id: int):
     """The contract's balance; `paid` when nothing is owed."""
     amount = balance_of(ctx.session, contract_id)
     return {"balance": amount, "paid": amount <= 0}
+
+
+def overdue_amount(session, contract_id: int, on) -> int:
+    """Debt past its due date with no grace period running (what the disconnection rule looks at)."""
+    row = session.execute(queries.overdue(on).where(Account.contract_id == contract_id)).first()
+    return int(row[1]) if row else 0
+
+
+@operation("ledger.overdue_debt", result={"overdue": 7_500_000, "balance": 7_500_000, "settled": False})
+def overdue_debt(ctx, *, contract_id: int, threshold: int = 0):
+    """The contract's overdue debt today; `settled` when it is no more than `threshold` (e.g. after a payment
+    or a grace period)."""
+    overdue = overdue_amount(ctx.session, contract_id, today())
+    return {"overdue": overdue, "balance": balance_of(ctx.session, contract_id), "settled": overdue <= int(threshold)}
 
 
 @operation("ledger.cancel_fee", result={"reversed": True, "journal_id": 4412, "credit": 0})
