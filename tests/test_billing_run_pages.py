@@ -3,6 +3,8 @@ who may see or act on a run."""
 
 import csv
 import io
+import re
+import zlib
 
 import pytest
 from sqlalchemy import select
@@ -94,3 +96,27 @@ def test_the_queues_page_lists_the_runs_in_progress(client, session, demo, finis
     page = client.get("/admin/queues").get_data(as_text=True)
     listed = page[page.index('data-testid="billing-runs"'):]
     assert f"/billing/runs/{run.id}" in listed and "متوقف" in listed
+
+
+def test_the_printable_batch_is_a_pdf_with_a_page_per_bill(client, session, finished_run):
+    run, contracts = finished_run
+    login(client, "billing")
+    page = client.get(f"/billing/runs/{run.id}").get_data(as_text=True)
+    assert f"/billing/runs/{run.id}/bills.pdf?part=1" in page
+    response = client.get(f"/billing/runs/{run.id}/bills.pdf?part=1")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert _page_count(response.data) == len(contracts) - 2  # one page a bill
+    assert client.get(f"/billing/runs/{run.id}/bills.pdf?part=99").status_code == 404
+
+
+def _page_count(pdf: bytes) -> int:
+    """The /Count of the PDF's page tree, which WeasyPrint may keep in a compressed object stream."""
+    texts = [pdf]
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            texts.append(zlib.decompress(match[1]))
+        except zlib.error:
+            continue
+    counts = [int(n) for text in texts for n in re.findall(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)", text)]
+    counts += [int(n) for text in texts for n in re.findall(rb"/Count\s+(\d+)[^>]*?/Type\s*/Pages\b", text)]
+    return max(counts, default=0)

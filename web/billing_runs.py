@@ -13,6 +13,7 @@ from flask import (
     jsonify,
     redirect,
     render_template,
+    request,
     stream_with_context,
     url_for,
 )
@@ -21,7 +22,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from billing import runs
-from billing.run_models import BillingRun, RunStatus
+from billing.models import Bill
+from billing.run_models import BillingRun, BillingRunContract, RunStatus
 from core import permissions as p
 from core.db import db
 from core.errors import DomainError
@@ -98,7 +100,7 @@ def show(run_id: int):
         "billing_runs/show.html", run=run, labels=_labels(), progress=runs.progress(db.session, run.id),
         exception_counts=runs.exception_counts(db.session, run.id), skipped=skipped, contracts=contracts,
         reason=_reason, summary=runs.summary(db.session, run.id), instance=instance, regions=regions,
-        may_run=may_run(run))
+        may_run=may_run(run), pdf_parts=range(1, -(-runs.progress(db.session, run.id)["billed"] // PDF_PART) + 1))
 
 
 @bp.get("/<int:run_id>/progress.json")
@@ -166,4 +168,36 @@ def export(run_id: int):
 
     name = f"bills-{run.utility}-{run.period.replace('/', '-')}-run{run.id}.csv"
     return Response(stream_with_context(lines()), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+PDF_PART = 50  # bills per PDF: a part renders within a request; the printing house takes the parts in turn
+
+
+@bp.get("/<int:run_id>/bills.pdf")
+@requires(p.BILLING_VIEW)
+def bills_pdf(run_id: int):
+    """Part `part` (1, 2, …) of the run's printable bills, A4 or A5, one bill a page, in contract order."""
+    from pathlib import Path
+
+    from weasyprint import HTML
+
+    from billing.printing import font_faces_css
+    from web.billing import CSS_PATH, LABELS, _print_context
+
+    run = _run_for_me(run_id)
+    part = max(request.args.get("part", 1, type=int), 1)
+    size = "a5" if request.args.get("size") == "a5" else "a4"
+    pks = db.session.scalars(select(BillingRunContract.bill_pk).where(
+        BillingRunContract.run_id == run.id, BillingRunContract.bill_pk.is_not(None))
+        .order_by(BillingRunContract.contract_id).offset((part - 1) * PDF_PART).limit(PDF_PART)).all()
+    if not pks:
+        abort(404)
+    css = font_faces_css() + "\n" + (Path(current_app.static_folder) / CSS_PATH).read_text(encoding="utf-8")
+    documents = [HTML(string=render_template("billing/bill_print.html", pdf=True, inline_css=css, labels=LABELS,
+                                             **_print_context(db.session.get(Bill, pk), size))).render()
+                 for pk in pks]
+    pages = [page for document in documents for page in document.pages]
+    name = f"bills-run{run.id}-part{part}-{size}.pdf"
+    return Response(documents[0].copy(pages).write_pdf(), mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
