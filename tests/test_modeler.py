@@ -170,6 +170,12 @@ def test_the_form_editor_refuses_what_the_renderer_does_not_support_and_previews
     refused = client.post(f"/processes/drafts/{draft_id}/forms/test_approve",
                           data={"csrf_token": token, "schema": json.dumps(bad)})
     assert refused.status_code == 422 and "dynamiclist" in refused.get_data(as_text=True)
+    assert "فرم ذخیره نشد" in refused.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(ProcessDraft, draft_id).forms["test_approve"] == read_forms("test_approve")["test_approve"]
+    options = json.loads(html.split('id="form-editor-options">')[1].split("</script>")[0])
+    assert "madam:subscriber" in options["supported"] and "dynamiclist" not in options["supported"]
+    assert "vendor/madam/form-editor.js" in html  # the form-js editor, limited to these types
     preview = client.post(f"/processes/drafts/{draft_id}/forms/test_approve/preview", headers={"X-CSRFToken": token},
                           json={"schema": json.dumps({"components": [
                               {"type": "textfield", "key": "mobile", "label": "تلفن همراه"}]})}).get_json()

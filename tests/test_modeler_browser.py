@@ -199,6 +199,9 @@ def test_lint_marks_the_canvas_and_a_new_form_is_edited_previewed_saved_and_depl
                          ".filter(e => e.type === 'bpmn:UserTask' && e.id !== 'register')[0].id")
     page.wait_for_function(f"() => document.querySelector('.djs-overlays[data-container-id=\"{task}\"] .bjsl-overlay')")
     assert "madam/form-exists" in _lint_rules(page, task)  # a user task without a form, marked on the canvas
+    colour = page.eval_on_selector(f'.djs-overlays[data-container-id="{task}"] .bjsl-icon',
+                                   "icon => getComputedStyle(icon).backgroundColor")
+    assert colour not in ("rgba(0, 0, 0, 0)", "transparent")  # the marker is seen, not white on white
     assert task in page.get_by_test_id("problems").inner_text()
 
     _select(page, "needs_fee")  # a second way out of the gateway, with no condition on either flow
