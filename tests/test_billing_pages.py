@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from billing import bills, readings, tariffs
 from billing.models import Bill, MeterReading, TariffVersion, VersionStatus
 from core.regions import Region
+from core.text import to_persian_digits
 from subscribers.models import Contract, Meter, MeterInstallation, ServicePoint
 from tests.helpers import csrf_token_from, login
 
@@ -100,8 +101,8 @@ def test_the_contract_page_previews_then_issues_the_bill_and_prints_it(client, d
     from core.identifiers import bill_barcode
     digits = bill_barcode(bill.bill_id, bill.payment_id)
     assert barcode_svg(digits) in printed and digits in printed
-    for line in bill.quote["lines"]:
-        assert line["label"] in printed
+    for line in bill.quote["lines"]:  # every line, with Persian digits
+        assert to_persian_digits(line["label"]) in printed
     assert "size: A5" in client.get(f"/billing/bills/{bill.id}/print?size=a5").get_data(as_text=True)
     pdf = client.get(f"/billing/bills/{bill.id}/pdf?size=a5")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
