@@ -13,11 +13,11 @@ import re
 from datetime import date, datetime, timedelta
 
 import jdatetime
-from sqlalchemy import String, cast, exists, func, insert, literal, or_, select, update
+from sqlalchemy import String, cast, exists, func, insert, literal, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing import bills
+from billing import batch, bills
 from billing.models import Bill, BillStatus, MeterReading, TariffType, TariffVersion, VersionStatus
 from billing.run_models import BillingRun, BillingRunContract, RunContractStatus, RunStatus
 from billing.signals import run_finished
@@ -224,24 +224,36 @@ def publish(session, actor, run_id: int) -> BillingRun:
 
 def work(run_id: int, bind=None) -> dict:
     """The background job: bill pending contracts chunk by chunk until none is left or the run is paused.
-    Runs in its own session (it may be called right after a request's commit, in-process)."""
+    Runs in its own session (it may be called right after a request's commit, in-process). On PostgreSQL a
+    chunk is billed at once (billing/batch.py); elsewhere (the embedded SQLite) one contract at a time."""
     from core.db import db
 
     # Joining the caller's connection (in tests) as savepoints; on an engine, simply its own transactions.
     with Session(bind=bind or db.engine, expire_on_commit=False, join_transaction_mode="create_savepoint") as session:
         done = {"billed": 0, "skipped": 0}
+        in_bulk = session.get_bind().dialect.name == "postgresql"
+        tariffs, quotes, after = None, batch.QuoteBook(), 0
         while True:
             run = _run(session, run_id, lock=False)
             if run.status != RunStatus.RUNNING:
                 session.rollback()
                 break
             actor = session.get(User, run.approved_by_id) if run.approved_by_id else None
-            rows = _claim(session, run)
-            if not rows:
-                session.rollback()
-                break
-            for row in rows:
-                done[_bill_one(session, actor, run, row)] += 1
+            if in_bulk:
+                contract_ids, after = _claim_ids(session, run, after)
+                if not contract_ids:
+                    session.rollback()
+                    break
+                tariffs = tariffs or batch.TariffBook(session)
+                for outcome in _bill_chunk(session, actor, run, contract_ids, tariffs, quotes).values():
+                    done["billed" if isinstance(outcome, batch.Billed) else "skipped"] += 1
+            else:
+                rows = _claim(session, run)
+                if not rows:
+                    session.rollback()
+                    break
+                for row in rows:
+                    done[_bill_one(session, actor, run, row)] += 1
             session.commit()
         _finish_if_done(session, run_id)
         return done
@@ -254,6 +266,64 @@ def _claim(session, run: BillingRun) -> list[BillingRunContract]:
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     return list(session.scalars(stmt))
+
+
+def _claim_ids(session, run: BillingRun, after: int) -> tuple[list[int], int]:
+    """The next chunk of pending contracts past `after` (this worker's place in the list, so that a claim
+    never walks the rows already done), locked, skipping those another worker holds; once past the end,
+    one more sweep from the start picks up what a killed worker left pending behind it."""
+    for start in (after, 0) if after else (0,):
+        ids = list(session.scalars(
+            select(BillingRunContract.contract_id).where(
+                BillingRunContract.run_id == run.id, BillingRunContract.status == RunContractStatus.PENDING,
+                BillingRunContract.contract_id > start)
+            .order_by(BillingRunContract.contract_id).limit(run.chunk_size).with_for_update(skip_locked=True)))
+        if ids:
+            return ids, ids[-1]
+    return [], 0
+
+
+def _bill_chunk(session, actor, run: BillingRun, contract_ids: list[int], tariffs, quotes) -> dict:
+    """The claimed contracts billed at once and their rows marked. Should a bill collide with one issued
+    meanwhile outside the run (the one-bill-per-period index), the chunk is billed again one by one."""
+    try:
+        with session.begin_nested():
+            outcomes = batch.bill_chunk(session, actor, run, contract_ids, tariffs, quotes)
+            _mark(session, run, outcomes)
+    except IntegrityError:
+        outcomes = {}
+        for contract_id in contract_ids:
+            row = session.get(BillingRunContract, (run.id, contract_id))
+            if _bill_one(session, actor, run, row) == "billed":
+                outcomes[contract_id] = batch.Billed(row.bill_pk, row.payable, row.total)
+            else:
+                outcomes[contract_id] = batch.Skipped(row.reason, row.detail)
+        session.flush()
+    return outcomes
+
+
+def _mark(session, run: BillingRun, outcomes: dict) -> None:
+    """Every claimed row marked billed (with its bill) or skipped (with its reason) in one UPDATE."""
+    columns = {"contract": [], "status": [], "reason": [], "detail": [], "bill": [], "payable": [], "total": []}
+    for contract_id, outcome in outcomes.items():
+        billed = isinstance(outcome, batch.Billed)
+        columns["contract"].append(contract_id)
+        columns["status"].append(RunContractStatus.BILLED.value if billed else RunContractStatus.SKIPPED.value)
+        columns["reason"].append("" if billed else outcome.reason)
+        columns["detail"].append("" if billed else outcome.detail[:300])
+        columns["bill"].append(outcome.bill_pk if billed else None)
+        columns["payable"].append(outcome.payable if billed else None)
+        columns["total"].append(outcome.total if billed else None)
+    session.execute(text(
+        "UPDATE billing_run_contracts AS b SET status = v.status, attempts = b.attempts + 1, updated_at = :now, "
+        "reason = CASE WHEN v.status = 'skipped' THEN v.reason ELSE b.reason END, "
+        "detail = CASE WHEN v.status = 'skipped' THEN v.detail ELSE b.detail END, "
+        "bill_pk = COALESCE(v.bill, b.bill_pk), payable = COALESCE(v.payable, b.payable), "
+        "total = COALESCE(v.total, b.total) "
+        "FROM unnest(CAST(:contract AS bigint[]), CAST(:status AS text[]), CAST(:reason AS text[]), "
+        "CAST(:detail AS text[]), CAST(:bill AS bigint[]), CAST(:payable AS bigint[]), CAST(:total AS bigint[])) "
+        "AS v(contract_id, status, reason, detail, bill, payable, total) "
+        "WHERE b.run_id = :run AND b.contract_id = v.contract_id"), {**columns, "run": run.id, "now": utcnow()})
 
 
 def _bill_one(session, actor, run: BillingRun, row: BillingRunContract) -> str:
