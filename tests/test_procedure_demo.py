@@ -1,0 +1,20 @@
+"""The demo's requests in flight: every procedure has some, in several roles' cartables, none stopped by an
+error, and loading again adds nothing."""
+
+from sqlalchemy import func, select
+
+from engine.models import Instance, WorkItem, WorkItemStatus
+from madam.demo_requests import PROCEDURES, load_demo_requests
+
+
+def test_every_procedure_has_requests_in_flight_in_several_cartables(session, demo):
+    started = load_demo_requests(session)
+    instances = session.scalars(select(Instance)).all()
+    assert started == len(instances) >= 2 * len(PROCEDURES)
+    assert {i.process_key for i in instances} == {key for key, _ in PROCEDURES}
+    assert [i.business_key for i in instances if i.status in ("error", "completed")] == []
+    roles = set(session.scalars(select(WorkItem.role_code).where(WorkItem.status == WorkItemStatus.OPEN)))
+    assert roles == {"counter_clerk", "inspector", "meter_technician", "engineer", "finance"}
+    assert "new_connection" in {i.process_key for i in instances if i.status == "waiting"}  # a fee awaited
+    assert load_demo_requests(session) == 0
+    assert session.scalar(select(func.count(Instance.id))) == len(instances)
