@@ -114,3 +114,31 @@ def test_a_disconnection_not_possible_in_the_field_ends_with_the_reason(session,
     assert instance.status == "completed" and point_of(session, setup["debtor"]).status == "active"
     assert balance_of(session, setup["debtor"].id) == DEBT  # no reconnection fee
     assert "لغو شد: کنتور داخل ملک است و مالک در را باز نکرد" in timeline_notes(session, instance)
+
+
+def test_the_command_starts_the_disconnections_of_the_day(app, clean_db, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from core.db import db
+    from madam.cli import main
+    from madam.demo import load_demo
+    from tests.conftest import TEST_DB_URL
+
+    with app.app_context():
+        load_demo(db.session)
+        deploy_procedures(db.session)
+        debtor = db.session.scalar(select(Contract).order_by(Contract.id))
+        adjustments.post_fee(db.session, None, debtor.id, DEBT, "meter_test", "بدهی معوق", date(2026, 10, 1))
+        db.session.commit()
+        debtor_id = debtor.id
+        db.session.remove()
+    monkeypatch.setenv("MADAM_DATABASE_URL", TEST_DB_URL)
+    monkeypatch.setenv("MADAM_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(main, ["processes", "disconnect-overdue", "--threshold", "5000000"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0 and result.output.endswith("1 disconnection requests started\n")
+    assert f"contract {debtor_id}" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(Instance.contract_id).where(Instance.process_key == "disconnection")) == \
+            debtor_id
+        db.session.remove()

@@ -2,7 +2,7 @@
 unknown subscription, refused at review, replaced on the field verdict, accurate or faulty in the lab (the
 meter marked faulty, a replacement started and the affected bills corrected in the ledger)."""
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +12,8 @@ from engine.models import Instance
 from engine.operations.ledger_ops import balance_of
 from ledger.bills import post_bill
 from ledger.models import Journal, JournalKind
+from reports import broken_meters
+from reports.base import Context, ReportFilter, run_page, with_defaults
 from subscribers.models import Contract, Meter
 from tests.engine_support import region
 from tests.test_procedure_helpers import deploy_procedures, open_task, timeline_notes, work
@@ -76,8 +78,15 @@ def test_a_meter_found_broken_is_marked_faulty_and_its_replacement_starts(sessio
     instance = visited(session, setup, {**VISIT, "result": "faulty"})
     work(session, setup["engineer"], instance, "technical_review", {"decision": "replace", "review_notes": ""})
     assert instance.status == "completed"
-    assert meter_of(session, setup["contract"]).status == "faulty"  # in the broken-meter report until replaced
+    meter = meter_of(session, setup["contract"])
+    assert meter.status == "faulty"
     replacement = replacement_of(session, instance)
+    ctx = Context(session, setup["admin"], date.today(), datetime.now())
+    everything = with_defaults(ctx, broken_meters.REPORT, ReportFilter(), set())
+    report = run_page(ctx, broken_meters.REPORT, everything, 1, 100)
+    [row] = [r for r in report.rows if r["serial"] == meter.serial]  # in the broken-meter report until replaced
+    assert (row["subscription_no"], row["request_no"]) == (setup["contract"].subscription_no,
+                                                           replacement.business_key)
     first = open_task(session, replacement)
     assert (first.task_name, first.role_code) == ("register_request", "counter_clerk")
     assert f"انجام شد: کنتور معیوب اعلام شد و درخواست تعویض {replacement.business_key} آغاز شد" in \
