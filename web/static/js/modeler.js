@@ -6,24 +6,6 @@
 (function () {
   "use strict";
 
-  var SPIFF_DESCRIPTOR = {
-    name: "SpiffWorkflow", uri: "http://spiffworkflow.org/bpmn/schema/1.0/core", prefix: "spiffworkflow",
-    xml: { tagAlias: "lowerCase" }, associations: [],
-    types: [
-      { name: "Properties", superClass: ["Element"], properties: [
-        { name: "properties", type: "Property", isMany: true }] },
-      { name: "Property", superClass: ["Element"], properties: [
-        { name: "name", isAttr: true, type: "String" }, { name: "value", isAttr: true, type: "String" }] },
-      { name: "ServiceTaskOperator", superClass: ["Element"], properties: [
-        { name: "id", isAttr: true, type: "String" }, { name: "resultVariable", isAttr: true, type: "String" },
-        { name: "parameterList", type: "Parameters" }] },
-      { name: "Parameters", superClass: ["Element"], properties: [
-        { name: "parameters", type: "Parameter", isMany: true }] },
-      { name: "Parameter", superClass: ["Element"], properties: [
-        { name: "id", isAttr: true, type: "String" }, { name: "type", isAttr: true, type: "String" },
-        { name: "value", isAttr: true, type: "String" }] }
-    ]
-  };
   var BARE_ISO = /^((R\d*\/)?P(?=.*\d)[\dYMWDTHS.,]+|\d{4}-\d{2}-\d{2}(T[\d:.+\-Z]+)?)$/i;
 
   function json(id) {
@@ -61,7 +43,7 @@
       });
     }] };
     this.modeler = new window.BpmnJS({ container: this.canvasEl, height: "100%",
-      moddleExtensions: { spiffworkflow: SPIFF_DESCRIPTOR },
+      moddleExtensions: { spiffworkflow: window.MadamLint.spiffworkflow },
       additionalModules: [window.MadamLint.module, translate],
       linting: { active: true, bpmnlint: window.MadamLint.config(this.catalogue, t) },
       textRenderer: { defaultStyle: { fontFamily: "Vazirmatn, Arial, sans-serif" },
