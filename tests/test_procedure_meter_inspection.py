@@ -117,7 +117,7 @@ def test_a_fast_meter_is_faulty_replaced_and_its_bills_corrected(session, setup)
     correction = session.scalar(select(Journal).where(Journal.contract_id == contract.id,
                                                       Journal.kind == JournalKind.ADJUSTMENT))
     assert correction.reason == "اصلاح مصرف به علت خطای +5.00٪ کنتور از 2026-06-01"
-    assert any(note.endswith("اصلاح مصرف -1000000 ریال") for note in timeline_notes(session, instance))
+    assert any(note.endswith("اصلاح مصرف -۱٬۰۰۰٬۰۰۰ ریال") for note in timeline_notes(session, instance))
 
 
 def test_a_correction_above_the_limit_waits_for_an_approver(session, setup):

@@ -134,7 +134,7 @@ def test_unpaid_fee_is_reminded_then_cancelled_at_the_deadline(session, setup):
     instance = approved(session, setup)
     contract = session.get(Contract, instance.contract_id)
     fire_due_timers(session, instance, "reminder_due")
-    assert any(note.startswith("یادآوری پرداخت هزینه انشعاب به مبلغ 30000000 ریال") for note in
+    assert any(note.startswith("یادآوری پرداخت هزینه انشعاب به مبلغ ۳۰٬۰۰۰٬۰۰۰ ریال") for note in
                timeline_notes(session, instance))
     assert instance.status == "waiting"
     fire_due_timers(session, instance, "deadline")

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from core.errors import DomainError
 from core.identifiers import make_payment_id
 from core.jalali import to_jalali
+from core.money import format_rials
 from engine.operations.registry_ops import SERVICES, day_of, refused, today
 from engine.registry import operation
 from ledger import accounts, adjustments, queries, reversal, terms
@@ -71,8 +72,8 @@ def _payment_id(amount: int, bill_id: str, on) -> str:
 
 
 @operation("ledger.invoice_connection_fee", result={
-    "amount": 30_000_000, "journal_id": 4410, "due_on": "2026-12-28", "bill_id": "3110121",
-    "payment_id": "300005905"})
+    "amount": 30_000_000, "amount_text": "۳۰٬۰۰۰٬۰۰۰ ریال", "journal_id": 4410, "due_on": "2026-12-28",
+    "bill_id": "3110121", "payment_id": "300005905"})
 def invoice_connection_fee(ctx, *, contract_id: int, service: str, tariff_type: str):
     """The connection fee from the table, posted to the (reserved) contract as an open item due in 30 days."""
     amount = connection_fee(service, tariff_type)
@@ -81,8 +82,8 @@ def invoice_connection_fee(ctx, *, contract_id: int, service: str, tariff_type: 
                                   f"هزینه انشعاب، درخواست {ctx.instance.business_key}", due_on,
                                   key=_key(ctx, "fee"), approval_limit=max(approval_limit(), amount))
     bill_id = ctx.session.get(Contract, contract_id).bill_id
-    return {"amount": amount, "journal_id": posted.journal_id, "due_on": due_on.isoformat(), "bill_id": bill_id,
-            "payment_id": _payment_id(amount, bill_id, today())}
+    return {"amount": amount, "amount_text": format_rials(amount), "journal_id": posted.journal_id,
+            "due_on": due_on.isoformat(), "bill_id": bill_id, "payment_id": _payment_id(amount, bill_id, today())}
 
 
 @operation("ledger.post_fee", result={"amount": 2_500_000, "journal_id": 4411, "balance": 2_500_000})
@@ -178,7 +179,8 @@ def billed_since(session, contract_id: int, since) -> int:
 
 
 @operation("ledger.meter_error_correction", result={"ok": True, "problem": "", "billed": 18_400_000,
-                                                     "amount": -361_000, "journal_id": 4414})
+                                                     "amount": -361_000, "amount_text": "-۳۶۱٬۰۰۰ ریال",
+                                                     "journal_id": 4414})
 def meter_error_correction(ctx, *, contract_id: int, error_percent, since: str):
     """The correction of what was billed since `since` by a meter off by `error_percent` (positive: it ran
     fast): the bills measured (100 + e)% of the true use, so e/(100 + e) of them is taken off (or, for a slow
@@ -188,15 +190,17 @@ def meter_error_correction(ctx, *, contract_id: int, error_percent, since: str):
     share = abs(billed * error / (100 + error))
     amount = int(share) // 1000 * 1000 * (-1 if error > 0 else 1)
     if not amount:
-        return {"ok": True, "problem": "", "billed": billed, "amount": 0, "journal_id": None}
+        return {"ok": True, "problem": "", "billed": billed, "amount": 0, "amount_text": format_rials(0),
+                "journal_id": None}
     reason = f"اصلاح مصرف به علت خطای {error:+.2f}٪ کنتور از {since}"
     try:
         with ctx.session.begin_nested():
             posted = adjustments.adjust(ctx.session, ctx.actor, contract_id, amount, reason, today(),
                                         approval_limit=approval_limit(), key=_key(ctx, "correction"))
     except DomainError as error_:
-        return refused(ctx, error_, billed=billed, amount=amount, journal_id=None)
-    return {"ok": True, "problem": "", "billed": billed, "amount": amount, "journal_id": posted.journal_id}
+        return refused(ctx, error_, billed=billed, amount=amount, amount_text=format_rials(amount), journal_id=None)
+    return {"ok": True, "problem": "", "billed": billed, "amount": amount, "amount_text": format_rials(amount),
+            "journal_id": posted.journal_id}
 
 
 @operation("ledger.grant_terms", result={"ok": True, "problem": "", "kind": "installments", "plan_id": 31,

@@ -86,7 +86,8 @@ def check_subscriber(ctx, *, values: dict):
     """Whether the identity typed could be registered (valid, national ID not on file), without registering."""
     try:
         checked = operations.subscriber_values(ctx.session, _subscriber_input(ctx, values))
-        operations._check_national_id_free(ctx.session, checked["national_id"])
+        if ctx.session.scalar(select(Subscriber.id).where(Subscriber.national_id == checked["national_id"])):
+            raise DomainError("subscriber.national_id_taken", field="national_id")
     except DomainError as error:
         return refused(ctx, error)
     return {"ok": True, "problem": ""}
