@@ -19,6 +19,9 @@ LABELS = {
     # requests
     "running": _l("In progress"), "waiting": _l("Waiting"), "error": _l("Failed"), "suspended": _l("Suspended"),
     "completed": _l("Completed"), "terminated": _l("Stopped"),
+    # billing runs
+    "previewed": _l("Previewed"), "approved": _l("Approved"), "paused": _l("Paused"), "finished": _l("Finished"),
+    "published": _l("Published"), "cancelled": _l("Cancelled"),
     # meters
     "installed": _l("Installed"), "removed": _l("Taken off"),
 }

@@ -9,11 +9,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from billing.models import Bill, MeterReading, TariffType
+from billing.run_models import BillingRun, BillingRunContract
 from core import account_ops
 from core.accounts import Role
 from core.audit import audit
 from core.identifiers import make_bill_id
-from core.jalali import TEHRAN, format_jalali_date
+from core.jalali import TEHRAN, format_jalali_date, parse_jalali_date
 from core.regions import Region, add_region
 from engine.models import Instance, ProcessVersion, WorkItem
 from ledger.accounts import open_contract_account
@@ -21,7 +23,16 @@ from ledger.bills import post_bill
 from ledger.payments import PaymentRequest, post_payment
 from ledger.reversal import reverse
 from ledger.terms import add_jalali_months, create_installment_plan, grant_grace_period
-from reports import broken_meters, collections, deadlines, debtors, open_requests, outages
+from reports import (
+    billing_summary,
+    broken_meters,
+    collections,
+    consumption,
+    deadlines,
+    debtors,
+    open_requests,
+    outages,
+)
 from reports.base import Context, ReportFilter, run_page, with_defaults
 from reports.models import ExportJob
 from subscribers.meter_ops import remove_meter
@@ -176,9 +187,59 @@ def build_world(session) -> World:
     return w
 
 
+def _tariff_type(session, utility, slug, code, name):
+    found = session.scalar(select(TariffType).where(TariffType.utility == utility, TariffType.slug == slug))
+    if found is None:
+        found = TariffType(utility=utility, slug=slug, code=code, name=name)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def add_bills(session, w):
+    """Bills of two months with their readings, one cancelled and issued again, and a billing run."""
+    residential = _tariff_type(session, "electricity", "residential", "1", "خانگی")
+    w.tariff_name = residential.name
+
+    def bill(key, period, charges, vat, levies, consumption=None, status="issued", sequence=1):
+        contract = w.contracts[key]
+        total = charges + vat + levies
+        row = Bill(contract_id=contract.id, region_id=contract.region_id, tariff_type_id=residential.id,
+                   tariff_code=residential.code, period=period,
+                   period_start=w.today - timedelta(days=60), period_end=w.today - timedelta(days=30), status=status,
+                   bill_id=contract.bill_id, issued_on=w.today - timedelta(days=5), due_on=w.today + timedelta(days=9),
+                   charges=charges, vat=vat, levies=levies, total=total, brought_forward=0, rounding=0, payable=total,
+                   sequence=sequence)
+        session.add(row)
+        session.flush()
+        if consumption is not None:
+            session.add(MeterReading(contract_id=contract.id, meter_id=w.meters[key].id, region_id=contract.region_id,
+                                     register="single", read_on=w.today - timedelta(days=30), value=consumption,
+                                     consumption=consumption, bill_id=row.id))
+        return row
+
+    bill("A", "1405/07", 1_000_000, 100_000, 20_000, 250)
+    a8 = bill("A", "1405/08", 1_200_000, 120_000, 0, 300)
+    bill("D", "1405/08", 900_000, 90_000, 0, status="cancelled")
+    d8 = bill("D", "1405/08", 800_000, 80_000, 0, 200, sequence=2)
+    run = BillingRun(utility="electricity", period="1405/08", period_start=w.today - timedelta(days=60),
+                     period_end=w.today - timedelta(days=30), status="finished", issued_on=w.today - timedelta(days=5),
+                     total=4)
+    session.add(run)
+    session.flush()
+    session.add_all([
+        BillingRunContract(run_id=run.id, contract_id=w.contracts["A"].id, status="billed", bill_pk=a8.id),
+        BillingRunContract(run_id=run.id, contract_id=w.contracts["D"].id, status="billed", bill_pk=d8.id),
+        BillingRunContract(run_id=run.id, contract_id=w.contracts["E"].id, status="skipped", reason="reading.missing"),
+        BillingRunContract(run_id=run.id, contract_id=w.contracts["H"].id, status="pending")])
+    session.flush()
+    w.run = run
+
+
 @pytest.fixture
 def world(session, demo):
     w = build_world(session)
+    add_bills(session, w)
     w.admin = demo["admin"]
     engineer = session.scalar(select(Role).where(Role.code == "engineer"))
     w.reporter = account_ops.create_user(session, None, username="reporter1", full_name="گزارش‌گیر امور یک",
@@ -323,6 +384,36 @@ def test_open_requests_by_procedure_and_step(session, world):
     assert sum(r["open_items"] for r in started_today.rows) <= 3
 
 
+def test_consumption_by_month_tariff_type_and_region(session, world):
+    s1, s2 = world.regions.s1.name, world.regions.s2.name
+    page = run(session, world, consumption.REPORT, region_id=None)
+    rows = {(r["period"], r["utility"], r["tariff_type"], r["region"]): (r["bills"], r["consumption"])
+            for r in page.rows}
+    assert rows == {("1405/08", "electricity", world.tariff_name, s1): (1, 300),
+                    ("1405/08", "electricity", world.tariff_name, s2): (1, 200),
+                    ("1405/07", "electricity", world.tariff_name, s1): (1, 250)}
+    assert [r["period"] for r in page.rows] == ["1405/08", "1405/08", "1405/07"]
+    assert page.totals == {"bills": 3, "consumption": 750}
+    autumn = run(session, world, consumption.REPORT, date_from=parse_jalali_date("1405/08/01"))
+    assert autumn.totals == {"bills": 2, "consumption": 500}
+
+
+def test_billing_summary_per_run_and_per_period(session, world):
+    per_run = run(session, world, billing_summary.REPORT, group="run")
+    assert [(r["run"], r["contracts"], r["billed"], r["skipped"], r["pending"], r["charges"], r["vat"], r["levies"],
+             r["payable"]) for r in per_run.rows] == [
+        (world.run.id, 4, 2, 1, 1, 2_000_000, 200_000, 0, 2_200_000)]
+    per_period = run(session, world, billing_summary.REPORT, group="period")
+    s1, s2 = world.regions.s1.name, world.regions.s2.name
+    rows = {(r["period"], r["region"]): (r["bills"], r["cancelled"], r["charges"], r["vat"], r["levies"],
+                                         r["payable"]) for r in per_period.rows}
+    assert rows == {("1405/08", s1): (1, 0, 1_200_000, 120_000, 0, 1_320_000),
+                    ("1405/08", s2): (1, 1, 800_000, 80_000, 0, 880_000),
+                    ("1405/07", s1): (1, 0, 1_000_000, 100_000, 20_000, 1_120_000)}
+    assert per_period.totals == {"bills": 3, "cancelled": 1, "charges": 3_000_000, "vat": 300_000, "levies": 20_000,
+                                 "rounding": 0, "payable": 3_320_000}
+
+
 # ---- region scoping ---------------------------------------------------------------------------------------
 
 def test_every_report_shows_only_the_users_regions(session, world):
@@ -336,6 +427,9 @@ def test_every_report_shows_only_the_users_regions(session, world):
     assert [r["channel"] for r in paid.rows] == ["bank", "internet"]
     steps = run(session, world, open_requests.REPORT, user=reporter, process_key="rpt_procedure")
     assert [(r["step"], r["open_items"]) for r in steps.rows] == [("بررسی", 2)]
+    assert run(session, world, consumption.REPORT, user=reporter).totals == {"bills": 2, "consumption": 550}
+    assert [(r["contracts"], r["billed"], r["skipped"], r["pending"], r["payable"]) for r in run(
+        session, world, billing_summary.REPORT, user=reporter).rows] == [(2, 1, 1, 0, 1_320_000)]
 
 
 def test_a_region_filter_outside_my_regions_is_refused(client, world):
@@ -367,11 +461,13 @@ def test_a_bad_date_is_named_in_persian(client, world):
 
 def test_every_report_page_and_print_view_renders(client, world):
     login(client, "admin")
-    for key in ("debtors", "deadlines", "broken_meters", "outages", "collections", "open_requests"):
+    for key in ("debtors", "deadlines", "broken_meters", "outages", "collections", "open_requests", "consumption",
+                "billing_summary"):
         assert client.get(f"/reports/{key}").status_code == 200, key
         printed = client.get(f"/reports/{key}?print=1")
         assert printed.status_code == 200 and "data-print" in printed.get_data(as_text=True), key
     assert client.get("/reports/outages?group=region").status_code == 200
+    assert client.get("/reports/billing_summary?group=period").status_code == 200
     assert client.get("/reports/").status_code == 200
 
 
