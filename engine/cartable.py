@@ -1,25 +1,21 @@
 """What experts do to work items: claim, unclaim, complete, refer (ارجاع), return, comment."""
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
-from core.accounts import Role, User
+from core.accounts import Assignment, Role, User
 from core.db import utcnow
 from core.errors import Conflict, DomainError, PermissionDenied
-from core.permissions import holds_role
 from core.regions import Region
 from engine.events import record
 from engine.models import InstanceEvent, WorkItem, WorkItemStatus
-from engine.notifications import holders_of, notify
-from engine.runtime import advance, flush_or_conflict, lock, require_open, task_of
+from engine.notifications import notify, notify_role
+from engine.runtime import advance, flush_or_conflict, lock, lock_item, require_open, task_of
 
 
 def _open_item(session, work_item_id: int):
-    """Lock the item's instance, then read the item: the lock orders concurrent actions on one case."""
-    item = session.get(WorkItem, work_item_id)
-    if item is None:
-        raise DomainError("work_item.unknown", work_item_id=work_item_id)
-    instance = lock(session, item.instance_id)
-    session.refresh(item)
+    """Lock the item and its instance: the lock orders concurrent actions on one case."""
+    instance, item = lock_item(session, work_item_id)
     require_open(instance)
     if item.status != WorkItemStatus.OPEN:
         raise Conflict("work_item.done", status=item.status)
@@ -31,7 +27,17 @@ def may_work_on(session, user, item: WorkItem) -> bool:
         return item.assignee_id == user.id
     if item.claimed_by_id is not None and item.claimed_by_id != user.id:
         return False
-    return holds_role(session, user, item.role_code, session.get(Region, item.region_id))
+    return holds_role_in(session, user, item.role_code, item.region_id)
+
+
+def holds_role_in(session, user, role_code: str, region_id: int) -> bool:
+    """Whether the user holds the role in this region or in one above it (one query)."""
+    here = aliased(Region)
+    return session.scalar(
+        select(Assignment.id).join(Role, Assignment.role_id == Role.id).join(Region, Assignment.region_id == Region.id)
+        .join(here, here.id == region_id)
+        .where(Assignment.user_id == user.id, Role.code == role_code, here.path.startswith(Region.path)).limit(1)
+    ) is not None
 
 
 def _require_may_work(session, user, item):
@@ -96,8 +102,10 @@ def refer(session, actor, work_item_id: int, *, to_user: User | None = None, to_
     item.claimed_by_id = to_user.id if to_user else None
     item.claimed_at = utcnow() if to_user else None
     item.note = note or None
-    notify(session, [to_user.id] if to_user else holders_of(session, to_role, item.region_id), "referred", item,
-           note)
+    if to_user is not None:
+        notify(session, [to_user.id], "referred", item, note)
+    else:
+        notify_role(session, to_role, "referred", item, note)
     record(session, instance, actor, "referred", item.task_name, item, note=note,
            data={"to_user": getattr(to_user, "username", None), "to_role": to_role})
     flush_or_conflict(session)
@@ -154,7 +162,7 @@ def comment(session, actor, instance_id: int, note: str, work_item: WorkItem | N
     if not (note or "").strip():
         raise DomainError("field.required", field="note")
     instance = lock(session, instance_id)
-    event = record(session, instance, actor, "commented", getattr(work_item, "task_name", None), work_item,
-                   note=note.strip())
+    event_id = record(session, instance, actor, "commented", getattr(work_item, "task_name", None), work_item,
+                      note=note.strip())
     flush_or_conflict(session)
-    return event
+    return session.get(InstanceEvent, event_id)

@@ -116,12 +116,19 @@ def specs_for(version: ProcessVersion):
     return cached
 
 
+_CATCHES_CACHE: dict[tuple[int, str], bool] = {}
+
+
 def catches_events(version: ProcessVersion) -> bool:
     """Whether any task of the version waits for a timer or a message (most user-task-only steps do not)."""
-    spec, subprocess_specs = specs_for(version)
-    kinds = {type(getattr(ts, "event_definition", None)).__name__
-             for s in (spec, *subprocess_specs.values()) for ts in s.task_specs.values()}
-    return any(word in kind for kind in kinds for word in ("Timer", "Message", "Multiple"))
+    key = (version.id, version.content_hash)
+    cached = _CATCHES_CACHE.get(key)
+    if cached is None:
+        spec, subprocess_specs = specs_for(version)
+        kinds = {type(getattr(ts, "event_definition", None)).__name__
+                 for s in (spec, *subprocess_specs.values()) for ts in s.task_specs.values()}
+        cached = _CATCHES_CACHE[key] = any(word in kind for kind in kinds for word in ("Timer", "Message", "Multiple"))
+    return cached
 
 
 def start_roles(version: ProcessVersion) -> set[str]:

@@ -1,17 +1,22 @@
 """The instance event log: append-only, one row per action on an instance."""
 
+from sqlalchemy import insert
+
+from core.db import utcnow
 from engine.models import InstanceEvent
+
+_INSERT = insert(InstanceEvent.__table__).returning(InstanceEvent.__table__.c.id)
 
 
 def record(session, instance, actor, action: str, task_name: str | None = None, work_item=None,
-           note: str | None = None, data: dict | None = None) -> InstanceEvent:
-    event = InstanceEvent(
-        instance_id=instance.id, actor_id=getattr(actor, "id", None),
-        actor_name=getattr(actor, "username", "") or "", action=action, task_name=task_name,
-        work_item_id=getattr(work_item, "id", None), note=note, data=_jsonable(data or {}),
-    )
-    session.add(event)
-    return event
+           note: str | None = None, data: dict | None = None) -> int:
+    """Append one event (a plain INSERT, in the caller's transaction); returns its id. The instance row
+    must exist already (it is flushed by whoever created it)."""
+    return session.execute(_INSERT, {
+        "instance_id": instance.id, "at": utcnow(), "actor_id": getattr(actor, "id", None),
+        "actor_name": getattr(actor, "username", "") or "", "action": action, "task_name": task_name,
+        "work_item_id": getattr(work_item, "id", None), "note": note, "data": _jsonable(data or {}),
+    }).scalar_one()
 
 
 def _jsonable(value):

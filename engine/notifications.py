@@ -1,37 +1,59 @@
 """In-app notifications: who hears about a new, referred or returned work item."""
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import BigInteger, String, insert, literal, select, update
 
 from core.accounts import Assignment, Role, User
-from core.db import utcnow
+from core.db import TZDateTime, utcnow
 from core.regions import Region
 from engine.models import Notification
 
 MAX_FAN_OUT = 200  # a role held by more people than this is better served by the cartable itself
 
 
-def holders_of(session, role_code: str, region_id: int) -> list[int]:
+def _holders(role_code: str, region_id: int):
     """Active users holding the role in the region or in a region above it."""
-    region_path = session.scalar(select(Region.path).where(Region.id == region_id))
-    stmt = (select(Assignment.user_id).distinct()
+    region_path = select(Region.path).where(Region.id == region_id).scalar_subquery()
+    return (select(Assignment.user_id).distinct()
             .join(Role, Assignment.role_id == Role.id).join(Region, Assignment.region_id == Region.id)
             .join(User, Assignment.user_id == User.id)
-            .where(Role.code == role_code, User.active.is_(True), literal(region_path).startswith(Region.path))
+            .where(Role.code == role_code, User.active.is_(True), region_path.startswith(Region.path))
             .limit(MAX_FAN_OUT))
-    return list(session.scalars(stmt))
+
+
+def holders_of(session, role_code: str, region_id: int) -> list[int]:
+    return list(session.scalars(_holders(role_code, region_id)))
+
+
+def _field(item, name: str):
+    """`item` is a WorkItem, or the row (a dict) of one just inserted with Core."""
+    return item[name] if isinstance(item, dict) else getattr(item, name)
 
 
 def notify(session, user_ids, kind: str, item, text: str = "") -> None:
-    for user_id in dict.fromkeys(user_ids):
-        session.add(Notification(user_id=user_id, kind=kind, work_item_id=item.id, instance_id=item.instance_id,
-                                 text=text[:300]))
+    """One INSERT for all the notices of an item."""
+    rows = [{"user_id": user_id, "kind": kind, "work_item_id": _field(item, "id"),
+             "instance_id": _field(item, "instance_id"), "text": (text or "")[:300], "created_at": utcnow()}
+            for user_id in dict.fromkeys(user_ids)]
+    if rows:
+        session.execute(insert(Notification.__table__), rows)
+
+
+def notify_role(session, role_code: str, kind: str, item, text: str = "") -> None:
+    """Tell every holder of the role in the item's region, in one INSERT … SELECT."""
+    holders = _holders(role_code, _field(item, "region_id")).subquery()
+    columns = Notification.__table__.c
+    session.execute(insert(Notification.__table__).from_select(
+        [columns.user_id, columns.kind, columns.work_item_id, columns.instance_id, columns.text, columns.created_at],
+        select(holders.c.user_id, literal(kind, String), literal(_field(item, "id"), BigInteger),
+               literal(_field(item, "instance_id"), BigInteger), literal((text or "")[:300], String),
+               literal(utcnow(), TZDateTime()))))
 
 
 def notify_new_item(session, item) -> None:
-    if item.assignee_id:
-        notify(session, [item.assignee_id], "new", item, item.title)
+    if _field(item, "assignee_id"):
+        notify(session, [_field(item, "assignee_id")], "new", item, _field(item, "title"))
     else:
-        notify(session, holders_of(session, item.role_code, item.region_id), "new", item, item.title)
+        notify_role(session, _field(item, "role_code"), "new", item, _field(item, "title"))
 
 
 def unread(session, user, limit: int = 20) -> list[Notification]:

@@ -7,7 +7,9 @@ from uuid import UUID
 import jdatetime
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.db import utcnow
@@ -35,48 +37,68 @@ DEFAULT_RETRY_BACKOFF_BASE = 2
 
 
 def next_business_key(session) -> str:
-    """`1405-000123`: the Jalali year and a sequence that restarts each year, under a row lock."""
+    """`1405-000123`: the Jalali year and a sequence that restarts each year. One UPDATE … RETURNING bumps
+    the year's counter and keeps its row locked until the transaction ends, so numbers are never shared."""
     year = jdatetime.date.fromgregorian(date=as_tehran(utcnow()).date()).year
-    row = session.scalar(select(BusinessKeySequence).where(BusinessKeySequence.year == year).with_for_update())
-    if row is None:
+    counters = BusinessKeySequence.__table__
+    bump = (update(counters).where(counters.c.year == year).values(last=counters.c.last + 1)
+            .returning(counters.c.last))
+    last = session.execute(bump).scalar()
+    if last is None:  # the year's first request
         try:
             with session.begin_nested():
-                row = BusinessKeySequence(year=year, last=0)
-                session.add(row)
-        except Exception:  # another request created this year's row first: lock it instead
-            row = session.scalar(select(BusinessKeySequence).where(BusinessKeySequence.year == year)
-                                 .with_for_update())
-    row.last += 1
-    session.flush()
-    return f"{year}-{row.last:06d}"
+                session.execute(insert(counters).values(year=year, last=0))
+        except IntegrityError:
+            pass  # another request created this year's row first: its lock orders us after it
+        last = session.execute(bump).scalar_one()
+    return f"{year}-{last:06d}"
+
+
+def _fresh_workflow(version, data: dict | None):
+    workflow = state.new_workflow(version)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data or {})
+    return workflow
 
 
 def start_instance(session, actor, process_key: str, region: Region, data: dict | None = None,
                    subscriber_id: int | None = None, contract_id: int | None = None) -> Instance:
     version = latest_version(session, process_key)
-    workflow = state.new_workflow(version)
-    for task in workflow.get_tasks(state=TaskState.READY):
-        task.data.update(data or {})
     instance = Instance(
         version_id=version.id, version=version, process_key=version.process_key,
         business_key=next_business_key(session), status=InstanceStatus.RUNNING, region_id=region.id,
         subscriber_id=subscriber_id, contract_id=contract_id, initiator_id=getattr(actor, "id", None),
-        state=state.dump(workflow),
+        state=b"",  # written by the first step, in this same transaction
     )
     session.add(instance)
     session.flush()
     record(session, instance, actor, "started", data=data or {})
-    advance(session, instance, actor, workflow)
+    advance(session, instance, actor, _fresh_workflow(version, data),
+            rebuild=lambda: _fresh_workflow(version, data))
     return instance
 
 
 def lock(session, instance_id: int) -> Instance:
-    """The instance row, locked until the transaction ends: every change to an instance goes through here."""
-    instance = session.scalar(select(Instance).where(Instance.id == instance_id).with_for_update()
-                              .execution_options(populate_existing=True))
+    """The instance row, locked until the transaction ends: every change to an instance goes through here.
+    Its version comes in the same round trip."""
+    instance = session.scalar(select(Instance).where(Instance.id == instance_id).options(joinedload(Instance.version))
+                              .with_for_update(of=Instance).execution_options(populate_existing=True))
     if instance is None:
         raise DomainError("instance.unknown", instance_id=instance_id)
     return instance
+
+
+def lock_item(session, work_item_id: int) -> tuple[Instance, WorkItem]:
+    """A work item and its instance, both rows locked and read in one round trip. Whoever waited for the
+    locks reads the rows as the transaction before it left them (PostgreSQL re-reads locked rows)."""
+    row = session.execute(
+        select(Instance, WorkItem).join(WorkItem, WorkItem.instance_id == Instance.id)
+        .where(WorkItem.id == work_item_id).options(joinedload(Instance.version))
+        .with_for_update(of=(Instance.__table__, WorkItem.__table__)).execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        raise DomainError("work_item.unknown", work_item_id=work_item_id)
+    return row
 
 
 def require_open(instance: Instance) -> None:
@@ -86,44 +108,44 @@ def require_open(instance: Instance) -> None:
         raise Conflict("instance.suspended")
 
 
-def advance(session, instance: Instance, actor, workflow=None, prepare=None) -> None:
-    """Run the engine as far as it goes. The engine steps run in a savepoint: if a service task or
-    script fails, nothing they did is kept, the instance keeps the state it had before them and goes
-    to `error` (or waits for a retry when the diagram asks for retries)."""
+def advance(session, instance: Instance, actor, workflow=None, prepare=None, rebuild=None) -> None:
+    """Run the engine as far as it goes. If a service task or script fails, nothing the engine steps did
+    is kept (the first service task opens a savepoint: operations are the only writers while the steps
+    run), the instance keeps the state it had before them and goes to `error` (or waits for a retry when
+    the diagram asks for retries). `rebuild` gives the workflow as it was before this call (by default:
+    deserialised from the instance's stored state)."""
     stored = instance.state
-    workflow = workflow or state.load(instance.version, stored)
+    workflow = workflow or state.checkout(instance)
     if prepare is not None:
         prepare(workflow)  # the caller's change (a completed form, a caught message): always kept
-    instance.last_progress_at = utcnow()
-    token = current_step.set({"session": session, "instance": instance, "actor": actor})
+    step = {"session": session, "instance": instance, "actor": actor, "savepoint": None}
+    token = current_step.set(step)
     try:
-        if _runs_something(workflow):
-            with session.begin_nested():
-                _step(session, instance, workflow)
-        else:  # only user tasks are ready: nothing can fail, no savepoint needed
-            _step(session, instance, workflow)
+        workflow.do_engine_steps()
     except (SpiffWorkflowException, DomainError) as exc:
+        if step["savepoint"] is not None:
+            step["savepoint"].rollback()
         # Rebuild the state the caller's change produced (the failed steps are gone with the savepoint).
-        before = state.load(instance.version, stored)
+        before = rebuild() if rebuild is not None else state.load(instance.version, stored)
         if prepare is not None:
             prepare(before)
-        instance.state = state.dump(before)
         _fail(session, instance, actor, before, exc)
+        return
     finally:
         current_step.reset(token)
-
-
-def _runs_something(workflow) -> bool:
-    """Whether the engine has an automatic task to run now (script, service, gateway, event…)."""
-    return any(not task.task_spec.manual for task in workflow.get_tasks(state=TaskState.READY))
-
-
-def _step(session, instance, workflow) -> None:
-    workflow.do_engine_steps()
     _sync(session, instance, workflow)
-    instance.state = state.dump(workflow)
+    _store(session, instance, workflow)
     instance.error_task = instance.error_message = None
     session.flush()
+    if step["savepoint"] is not None:
+        step["savepoint"].commit()
+
+
+def _store(session, instance, workflow) -> None:
+    """The instance's new state, in the one UPDATE of its row this step makes."""
+    stored = state.dump(workflow)
+    instance.state, instance.last_progress_at = stored, utcnow()
+    state.checkin(session, instance, workflow, stored)
 
 
 def _fail(session, instance, actor, workflow, exc) -> None:
@@ -131,6 +153,7 @@ def _fail(session, instance, actor, workflow, exc) -> None:
     task_name = (task.task_spec.bpmn_id or task.task_spec.name) if task is not None else None
     message = str(exc)
     _sync(session, instance, workflow)  # the work items etc. as they were before the failed step
+    _store(session, instance, workflow)
     instance.error_task, instance.error_message = task_name, message[:4000]
     retries = getattr(task.task_spec, "retries", None) if task is not None else None
     attempts = 1 + len(session.scalars(select(Timer.id).where(
@@ -163,12 +186,13 @@ def _sync(session, instance: Instance, workflow) -> None:
     for task_id, item in open_items.items():
         if task_id not in ready:
             item.status = WorkItemStatus.CANCELLED
-    for task_id, task in ready.items():
-        if task_id not in open_items:
-            item = _work_item(instance, task, now)
-            session.add(item)
-            session.flush()
-            notify_new_item(session, item)
+    new_items = [_work_item(instance, task, now) for task_id, task in ready.items() if task_id not in open_items]
+    if new_items:
+        table = WorkItem.__table__
+        ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                              new_items).scalars().all()
+        for item_id, item in zip(ids, new_items, strict=True):
+            notify_new_item(session, {**item, "id": item_id})
 
     waiting = {str(task.id): task for task in workflow.event_manager.tasks.values()}
     if waiting or catches_events(instance.version):
@@ -177,7 +201,6 @@ def _sync(session, instance: Instance, workflow) -> None:
         instance.status, instance.completed_at = InstanceStatus.COMPLETED, now
     elif instance.status not in (InstanceStatus.SUSPENDED, InstanceStatus.TERMINATED):
         instance.status = InstanceStatus.RUNNING if ready else InstanceStatus.WAITING
-    session.flush()
 
 
 def _sync_waits(session, instance: Instance, waiting: dict) -> None:
@@ -205,15 +228,17 @@ def _task_name(task) -> str:
     return task.task_spec.bpmn_id or task.task_spec.name
 
 
-def _work_item(instance: Instance, task, now) -> WorkItem:
+def _work_item(instance: Instance, task, now) -> dict:
+    """The row of a new work item (inserted with Core: nothing in the step reads it back as an object)."""
     properties = task.task_spec.extensions.get("properties", {})
     sla = properties.get("sla")
-    return WorkItem(
-        instance_id=instance.id, task_id=str(task.id), task_name=_task_name(task),
-        title=task.task_spec.bpmn_name or _task_name(task), role_code=task.task_spec.lane or "",
-        region_id=instance.region_id, form_key=properties.get("formKey"),
-        due_at=now + parse_duration(sla) if sla else None, created_at=now, status=WorkItemStatus.OPEN,
-    )
+    return {
+        "instance_id": instance.id, "task_id": str(task.id), "task_name": _task_name(task),
+        "title": task.task_spec.bpmn_name or _task_name(task), "role_code": task.task_spec.lane or "",
+        "region_id": instance.region_id, "form_key": properties.get("formKey"),
+        "due_at": now + parse_duration(sla) if sla else None, "created_at": now, "status": WorkItemStatus.OPEN,
+        "assignee_id": None,
+    }
 
 
 def task_of(workflow, task_id: str):

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from sqlalchemy import insert, select
 
 from engine import evaluator
 from engine.models import OperationRun
@@ -74,15 +75,18 @@ class MadamScriptEngine(PythonScriptEngine):
             raise OperationFailed(f"no operation named {name!r} is registered")
         step = current_step.get()
         session, instance = step["session"], step["instance"]
+        if step.get("savepoint") is None:  # what the operations write goes if a later task of the step fails
+            step["savepoint"] = session.begin_nested()
         task_id = str(task.id)
-        done = session.query(OperationRun).filter_by(instance_id=instance.id, task_id=task_id,
-                                                     operation=name).one_or_none()
+        runs = OperationRun.__table__
+        done = session.execute(select(runs.c.result).where(
+            runs.c.instance_id == instance.id, runs.c.task_id == task_id, runs.c.operation == name)).one_or_none()
         if done is not None:
             return done.result  # already applied for this task: never twice
         values = {key: spec["value"] for key, spec in params.items()}
         context = StepContext(session=session, actor=step.get("actor"), instance=instance, task_id=task_id,
                               task_name=task.task_spec.bpmn_id or task.task_spec.name, data=dict(task.data))
         result = operation.func(context, **values)
-        session.add(OperationRun(instance_id=instance.id, task_id=task_id, operation=name, result=result))
-        session.flush()
+        session.flush()  # the operation's own changes: a failure to write them is this task's failure
+        session.execute(insert(runs).values(instance_id=instance.id, task_id=task_id, operation=name, result=result))
         return result

@@ -1,11 +1,19 @@
-"""A workflow's state in and out of the database: JSON of the task tree without the spec, compressed."""
+"""A workflow's state in and out of the database: JSON of the task tree without the spec, compressed.
+
+The runtime also keeps a few live workflow objects per process (`checkout`/`checkin`): a step that finds
+its instance row, read under the lock, holding exactly the bytes a cached object was dumped to and committed
+with, reuses that object instead of deserialising it again."""
 
 import json
+import threading
 import zlib
+from collections import OrderedDict
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.default.workflow import WorkflowConverter
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from engine.catalogue import SERIALIZER, specs_for
 from engine.script_engine import MadamScriptEngine
@@ -44,3 +52,57 @@ def load(version, state: bytes) -> BpmnWorkflow:
 
 def workflow_data(state: bytes) -> dict:
     return json.loads(zlib.decompress(state)).get("data", {})
+
+
+# --- Live workflows: (instance id) → (version id, lock_version, stored bytes, workflow) -------------------------
+
+LIVE_CACHE_SIZE = 512
+_LIVE: OrderedDict[int, tuple[int, int, bytes, BpmnWorkflow]] = OrderedDict()
+_LIVE_LOCK = threading.Lock()
+_PENDING = "madam_live_workflows"  # session.info key: {instance id: (instance, stored bytes, workflow)}
+
+
+def checkout(instance) -> BpmnWorkflow:
+    """The workflow of `instance`, whose row the caller has just read under its lock. A cached object serves
+    only when its version, lock_version and stored bytes are exactly the row's; it leaves the cache (a step
+    that fails half-way must not leave a changed object there), and is put back only by a commit."""
+    with _LIVE_LOCK:
+        entry = _LIVE.pop(instance.id, None)
+    if entry is not None:
+        version_id, lock_version, stored, workflow = entry
+        if (version_id, lock_version) == (instance.version_id, instance.lock_version) and stored == instance.state:
+            return workflow
+    return load(instance.version, instance.state)
+
+
+def checkin(session, instance, workflow: BpmnWorkflow, stored: bytes) -> None:
+    """`workflow` was dumped to `stored`, now the instance's state: keep it live once the transaction commits."""
+    session.info.setdefault(_PENDING, {})[instance.id] = (instance, stored, workflow)
+
+
+def forget_live() -> None:
+    with _LIVE_LOCK:
+        _LIVE.clear()
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_committed(session) -> None:
+    pending = session.info.get(_PENDING)
+    if not pending or session.get_nested_transaction() is not None:
+        return  # nothing to keep, or only a savepoint was released: wait for the real commit
+    session.info.pop(_PENDING)
+    for instance_id, (instance, stored, workflow) in pending.items():
+        committed = instance.__dict__  # still loaded here: the session expires it right after this event
+        if committed.get("state") is not stored or "lock_version" not in committed:
+            continue  # the state changed again after this dump, or a savepoint rollback expired it
+        with _LIVE_LOCK:
+            _LIVE[instance_id] = (committed["version_id"], committed["lock_version"], stored, workflow)
+            _LIVE.move_to_end(instance_id)
+            while len(_LIVE) > LIVE_CACHE_SIZE:
+                _LIVE.popitem(last=False)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_uncommitted(session, transaction) -> None:
+    if transaction.parent is None:  # rolled back or closed (a commit has taken what it keeps already)
+        session.info.pop(_PENDING, None)
