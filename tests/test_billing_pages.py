@@ -215,3 +215,41 @@ def test_tariff_types_are_managed_by_permission(client, demo, session):
                                                       "name": "جایگاه سی‌ان‌جی"}, "/billing/tariff-types")
     assert response.status_code == 302
     assert ("6", "جایگاه سی‌ان‌جی") in tariffs.tariff_type_choices(session, "gas")
+
+
+def test_cancel_and_rebill_from_the_page_needs_a_reason_and_corrects_the_reading(client, demo, session):
+    contract = contract_in(session)
+    with_readings(session, demo["billing"], contract)
+    wrong = bills.issue(session, demo["billing"], contract.id, issued_on=date(2025, 8, 2))
+    url = f"/billing/contracts/{contract.id}"
+    login_as(client, "clerk")  # may look, not cancel
+    assert post(client, f"/billing/bills/{wrong.id}/rebill", {"rebill-reason": "x"}, url).status_code == 403
+    login_as(client, "billing")
+    response = post(client, f"/billing/bills/{wrong.id}/rebill", {"rebill-reason": ""}, url)
+    assert response.status_code == 422 and "پر کردن این خانه لازم است" in response.get_data(as_text=True)
+    session.refresh(wrong)
+    assert wrong.status == "issued"
+    response = post(client, f"/billing/bills/{wrong.id}/rebill",
+                    {"rebill-reason": "خطای قرائت", "correction_single": "۱۳۰۰"}, url)
+    assert response.status_code == 302
+    session.refresh(wrong)
+    new = session.scalar(select(Bill).where(Bill.replaces_id == wrong.id))
+    assert wrong.status == "cancelled" and new.usage["registers"] == {"total": 300}
+    page = client.get(url).get_data(as_text=True)
+    assert "خطای قرائت" in page and "لغوشده" in page
+
+
+def test_estimating_a_broken_meter_from_the_page(client, demo, session):
+    contract = contract_in(session)
+    for n, value in enumerate([1000, 1300, 1600, 1900]):
+        readings.record_reading(session, demo["billing"], contract.id, "single", date(2025, 1 + n, 1), value)
+    url = f"/billing/contracts/{contract.id}"
+    login_as(client, "billing")
+    response = post(client, f"{url}/estimate", {"estimate-read_on": "", "estimate-reason": ""}, url)
+    assert response.status_code == 422
+    response = post(client, f"{url}/estimate", {"estimate-read_on": "1404/01/15", "estimate-reason": "کنتور سوخته"},
+                    url)
+    assert response.status_code == 302
+    estimated = session.scalar(select(MeterReading).where(MeterReading.source == "estimated"))
+    assert estimated.read_on == date(2025, 4, 4) and estimated.reader_name == "کنتور سوخته"
+    assert "برآوردی" in client.get(url).get_data(as_text=True)

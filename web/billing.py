@@ -236,7 +236,7 @@ def rename_tariff_type(type_id: int):
 
 def _type_choices():
     names = dict(UTILITIES)
-    return [(t.id, f"{names[t.utility]} — {t.code} {t.name}") for t in tariffs.tariff_types(db.session)]
+    return [(t.id, f"{names[t.utility]} — {digits(t.code)} {t.name}") for t in tariffs.tariff_types(db.session)]
 
 
 @bp.get("/tariffs")
