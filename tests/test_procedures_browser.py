@@ -117,6 +117,8 @@ def test_new_connection_from_the_first_form_to_the_active_contract(page, app, de
 
     _sign_in(page, base, "technician")
     _take_from_cartable(page, base, "نصب کنتور")
+    page.locator(".madam-diagram[data-ready=true]").wait_for()  # the whole procedure drawn, this step marked
+    assert page.locator(".madam-diagram .madam-current").count() == 1
     page.get_by_label("کارکرد اولیه کنتور").fill("۳")
     page.get_by_label("تاریخ نصب").fill("۱۴۰۵/۰۹/۰۷")
     page.get_by_label("کنتور پلمب شد").check()
