@@ -202,3 +202,28 @@ def test_the_printed_barcode_is_interleaved_2_of_5_of_the_26_digits(session, dem
     assert svg.startswith("<svg") and _decode_i2of5(svg) == digits
     with pytest.raises(ValueError):
         interleaved_2_of_5("123")  # an odd number of digits cannot be interleaved
+
+
+def test_a_new_version_prices_the_days_after_it_and_leaves_issued_bills_as_they_were(session, demo, billable):
+    from billing import tariffs
+    from billing.models import TariffVersion
+
+    first = issue(session, demo, billable)
+    snapshot = (first.total, first.payable, list(first.quote["lines"]))
+    old = session.get(TariffVersion, first.version_ids[0])
+    old_data = dict(old.data)
+    draft = tariffs.create_draft(session, demo["billing"], old.tariff_type_id, old.code, date(2025, 9, 1))
+    doubled = [{**block, "rate": block["rate"] * 2} for block in draft.data["blocks"]]
+    doubled_variants = [{**v, "blocks": [{**b, "rate": b["rate"] * 2} for b in v["blocks"]]}
+                        for v in draft.data.get("variants", [])]
+    tariffs.save_draft(session, demo["billing"], draft.id, effective_from=date(2025, 9, 1), name="",
+                       data={**draft.data, "blocks": doubled, "variants": doubled_variants})
+    tariffs.publish(session, demo["billing"], draft.id)
+    readings.record_reading(session, demo["billing"], billable.id, "single", date(2025, 9, 30), 1800)
+    second = issue(session, demo, billable, on=date(2025, 10, 1))
+    assert second.version_ids == [old.id, draft.id]
+    assert len({line["segment"] for line in second.quote["lines"] if line["segment"]}) >= 2
+    session.expire_all()
+    again = session.get(Bill, first.id)
+    assert (again.total, again.payable, again.quote["lines"]) == snapshot
+    assert session.get(TariffVersion, old.id).data == old_data
