@@ -160,3 +160,15 @@ def test_a_meter_that_is_not_in_stock_sends_the_installation_back(session, setup
     assert instance.status == "completed"
     assert session.get(Meter, setup["meters"][1].id).status == "installed"
     assert session.get(Contract, instance.contract_id).status == "active"
+
+
+def test_a_late_document_check_is_referred_to_the_engineer_without_being_cancelled(session, setup):
+    deploy_with_short_timers(session, "new_connection", {"P2D": 1})  # check_documents' escalation timer
+    instance = start(session, setup)
+    item = open_task(session, instance)
+    assert item.task_name == "check_documents" and item.due_at is not None
+    fire_due_timers(session, instance, "check_documents_late")
+    still = open_task(session, instance)
+    assert (still.id, still.role_code) == (item.id, "engineer")
+    work(session, setup["engineer"], instance, "check_documents", {"documents_complete": "yes", "documents_note": ""})
+    assert open_task(session, instance).task_name == "site_survey"
