@@ -106,7 +106,11 @@ def region_ids(permission: str) -> list[int]:
 
 
 def found(model, object_id):
-    obj = db.session.get(model, object_id)
+    try:
+        obj = db.session.get(model, object_id)
+    except DataError:  # an id beyond the column's range (some tables have 32-bit keys): no such row
+        db.session.rollback()
+        obj = None
     if obj is None:
         abort(404)
     return obj

@@ -1,11 +1,12 @@
 """What becomes a webhook event: a payment posted (the ledger's signal), a request completed (an
-instance's status turning `completed` in a flush), a bill issued (when billing announces one).
+instance's status turning `completed` in a flush), a bill issued (a new issued bill row in a flush).
 Connected by `madam.wiring`."""
 
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, inspect, select
 
 from api import webhooks
+from billing.models import Bill, BillStatus
 from engine.models import Instance, InstanceStatus
 from ledger.models import Account, AccountKind
 from ledger.signals import payment_posted
@@ -25,6 +26,9 @@ def _completed_now(instance) -> bool:
 
 
 def on_before_flush(session, _context, _instances) -> None:
+    for bill in list(session.new):
+        if isinstance(bill, Bill) and bill.status == BillStatus.ISSUED:
+            _bill_issued(session, bill)  # bills are only ever inserted issued (a rebill is a new row)
     for instance in list(session.dirty) + list(session.new):
         if isinstance(instance, Instance) and _completed_now(instance):
             webhooks.queue_event(session, webhooks.REQUEST_COMPLETED, {
@@ -35,10 +39,12 @@ def on_before_flush(session, _context, _instances) -> None:
             }, instance.region_id)
 
 
-def on_bill_issued(_sender, *, session, contract_id=None, bill_id="", period="", amount=0, region_id=None, **rest):
-    webhooks.queue_event(session, webhooks.BILL_ISSUED,
-                         {"contract_id": contract_id, "bill_id": bill_id, "period": period, "amount": amount,
-                          **{k: v for k, v in rest.items() if isinstance(v, str | int | None)}}, region_id)
+def _bill_issued(session, bill: Bill) -> None:
+    webhooks.queue_event(session, webhooks.BILL_ISSUED, {
+        "contract_id": bill.contract_id, "bill_id": bill.bill_id, "payment_id": bill.payment_id,
+        "period": bill.period, "payable": bill.payable, "total": bill.total,
+        "issued_on": bill.issued_on.isoformat() if bill.issued_on else None,
+        "due_on": bill.due_on.isoformat() if bill.due_on else None}, bill.region_id)
 
 
 def _after_commit(session) -> None:

@@ -10,6 +10,7 @@ from subscribers import schemas as reg
 CHANNELS = [c.value for c in Channel]
 MAX_INT64 = 2**63 - 1
 ID = {"strict": True, "validate": validate.Range(min=1, max=999_999_999_999)}
+QUERY_ID = {"validate": validate.Range(min=1, max=999_999_999_999)}  # query strings are text: "5" is 5
 
 
 def _digits(max_length: int):
@@ -102,7 +103,7 @@ class PaymentResultOut(Schema):
 
 
 class PaymentQuery(PageQuery):
-    contract_id = fields.Integer(**ID)
+    contract_id = fields.Integer(**QUERY_ID)
     channel = fields.String(validate=validate.OneOf(CHANNELS))
     paid_from = fields.Date()
     paid_to = fields.Date()
@@ -207,8 +208,8 @@ class InstanceQuery(PageQuery):
                                                     "terminated"]))
     process_key = fields.String(validate=validate.Length(min=1, max=100))
     business_key = fields.String(validate=validate.Length(min=1, max=32))
-    contract_id = fields.Integer(**ID)
-    subscriber_id = fields.Integer(**ID)
+    contract_id = fields.Integer(**QUERY_ID)
+    subscriber_id = fields.Integer(**QUERY_ID)
 
 
 class InstanceOut(Schema):
@@ -266,7 +267,7 @@ class StartIn(_In):
 class WorkItemQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(["open", "completed", "cancelled"]))
     role_code = fields.String(validate=validate.Length(min=1, max=64))
-    instance_id = fields.Integer(**ID)
+    instance_id = fields.Integer(**QUERY_ID)
 
 
 # --- the API's own objects ------------------------------------------------------------------------
@@ -342,7 +343,7 @@ class SubscriberQuery(PageQuery):
 
 
 class RegistryListQuery(PageQuery):
-    subscriber_id = fields.Integer(**ID)
+    subscriber_id = fields.Integer(**QUERY_ID)
 
 
 class SubscriberHitOut(reg.HitOut):
