@@ -101,6 +101,7 @@ class Report:
     defaults: Callable | None = None  # (ctx) -> dict of filter values when none were given
     decorate: Callable = _no_decoration
     totals: Callable = _sum_columns  # (ctx, report, flt, stmt) -> {"count": n, column key: sum}
+    export_totals: Callable | None = None  # totals too slow for a page but wanted in a file; else `totals`
     chart: Callable | None = None  # (ctx, flt) -> {"type", "labels", "datasets": [{"label", "data"}], "unit"}
     groups: tuple[tuple[str, object], ...] = ()  # (value, label) of the `group` filter, first is the default
     notes: tuple = field(default=())  # what the reader should know about how figures are read

@@ -53,7 +53,7 @@ def _lines(columns, rows, totals, on_row=None):
             on_row(n)
     if totals is not None:
         first = [str(TOTAL)]
-        yield first + [cell(c.kind, totals[c.key]) if c.total else None for c in columns[1:]]
+        yield first + [cell(c.kind, totals.get(c.key)) if c.total else None for c in columns[1:]]
 
 
 def write_csv(out, columns, rows, totals=None, on_row=None) -> None:
@@ -77,7 +77,7 @@ def write_xlsx(out, title: str, columns, rows, totals=None, on_row=None, rtl: bo
 
 def write_export(out, fmt: str, ctx: Context, report, flt: ReportFilter, on_row=None, locale: str = "fa") -> None:
     columns = report.columns_for(flt)
-    totals = report.totals(ctx, report, flt, report.statement(ctx, flt))
+    totals = (report.export_totals or report.totals)(ctx, report, flt, report.statement(ctx, flt))
     rows = iter_rows(ctx, report, flt)
     if fmt == "xlsx":
         write_xlsx(out, str(report.title), columns, rows, totals, on_row, rtl=locale == "fa")

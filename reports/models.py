@@ -43,7 +43,7 @@ class ExportJob(Base):
 
 # Indexes the reports read by, on the tables of the packages below (declared here, created by the reports'
 # migration): debtors from the largest debt down, collections by day, a meter's audit entries.
-Index("ix_report_accounts_kind_balance", Account.kind, Account.balance, Account.id)
+Index("ix_report_accounts_kind_balance", Account.kind, Account.balance, Account.id, Account.region_id)
 Index("ix_report_payments_paid_on", Payment.paid_on)
 Index("ix_report_audit_object", AuditEntry.object_type, AuditEntry.object_id)
 Index("ix_report_outages_starts_at", Outage.starts_at)

@@ -34,7 +34,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_exports'))
     )
     op.create_index('ix_report_exports_user_created', 'report_exports', ['user_id', 'created_at'], unique=False)
-    op.create_index('ix_report_accounts_kind_balance', 'ledger_accounts', ['kind', 'balance', 'id'], unique=False)
+    op.create_index('ix_report_accounts_kind_balance', 'ledger_accounts', ['kind', 'balance', 'id', 'region_id'], unique=False)
     op.create_index('ix_report_payments_paid_on', 'ledger_payments', ['paid_on'], unique=False)
     op.create_index('ix_report_audit_object', 'audit_log', ['object_type', 'object_id'], unique=False)
     op.create_index('ix_report_outages_starts_at', 'outages', ['starts_at'], unique=False)
