@@ -19,7 +19,7 @@ function platformField(type, name, base) {
   function Field(props) { return base(props); }  // drawn like the field it stands on
   Field.config = Object.assign({}, base.config, {
     type: type, name: name, label: name, group: "basic-input", keyed: true, propertiesPanelEntries: ENTRIES,
-    create: function (options) { return Object.assign({}, options || {}); }
+    create: function (options) { return Object.assign({ label: name }, options || {}); }
   });
   return Field;
 }
@@ -37,7 +37,19 @@ function limitModule(options) {
   function LimitFields(formFields) {
     Object.keys(formFields._formFields).forEach(function (type) {
       if (type !== "default" && options.supported.indexOf(type) === -1) { delete formFields._formFields[type]; }
+      else if ((options.names || {})[type]) { named(formFields._formFields[type], options.names[type]); }
     });
+  }
+
+  /* The palette shows the component in the user's language, and a new one is labelled so too. */
+  function named(formField, name) {
+    var base = formField.config;
+    var labelled = "label" in (base.create ? base.create({}) : {});
+    formField.config = Object.assign({}, base, { name: name, create: function (attrs) {
+      var made = base.create ? base.create(attrs || {}) : Object.assign({}, attrs);
+      if (labelled && !(attrs && attrs.label)) { made.label = name; }
+      return made;
+    } });
   }
   LimitFields.$inject = ["formFields"];
 
