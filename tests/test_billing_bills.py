@@ -227,3 +227,18 @@ def test_a_new_version_prices_the_days_after_it_and_leaves_issued_bills_as_they_
     again = session.get(Bill, first.id)
     assert (again.total, again.payable, again.quote["lines"]) == snapshot
     assert session.get(TariffVersion, old.id).data == old_data
+
+
+def test_a_contract_in_credit_gets_a_bill_with_nothing_to_pay_and_no_payment_id(session, demo, billable, client):
+    from ledger.adjustments import adjust
+
+    adjust(session, demo["finance"], billable.id, -5_000_000, "بستانکاری از اصلاح قبض قبلی", date(2025, 7, 1),
+           approval_limit=10**12)
+    bill = issue(session, demo, billable)
+    assert bill.brought_forward == -5_000_000 and bill.payable == 0 and bill.rounding == 0
+    assert bill.payment_id == "" and balance_brought_forward(session, billable.id) == -5_000_000 + bill.total
+    from tests.helpers import login
+
+    login(client, "billing")
+    page = client.get(f"/billing/bills/{bill.id}/print").get_data(as_text=True)
+    assert "<svg" not in page and "مبلغی برای پرداخت ندارد" in page
