@@ -160,6 +160,9 @@ def show(key: str):
     if not errors:
         size = row_limit() if printing else _page_size()
         page = run_page(ctx, report, flt, max(request.args.get("page", 1, type=int), 1), size)
+        if printing and report.export_totals:  # the printed list carries the totals a file would
+            page.totals = report.export_totals(ctx, report, flt, None)
+            page.totals.pop("count", None)
     template = "reports/print.html" if printing else "reports/report.html"
     return render_template(template, report=report, flt=flt, errors=errors, page=page,
                            columns=report.columns_for(flt), args=_given_args(flt, report),

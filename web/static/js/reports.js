@@ -35,6 +35,9 @@
         var valueAxis = horizontal ? "x" : "y";
         var scales = { x: { stacked: Boolean(spec.stacked) }, y: { stacked: Boolean(spec.stacked) } };
         scales[valueAxis].ticks = { callback: function (value) { return formatNumber(value, spec.unit); } };
+        if (spec.unit === "count") {
+          scales[valueAxis].ticks.precision = 0;  // whole requests, not quarters of them
+        }
         if (!horizontal) {
           scales.x.reverse = rtl;
         }
