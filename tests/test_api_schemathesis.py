@@ -18,7 +18,7 @@ ALL_SCOPES = ["subscribers.view", "subscribers.edit", "ledger.view", "ledger.pos
               "cartable.use", "instances.admin", "api.manage", "billing.view", "tariffs.manage"]
 CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
           checks.response_schema_conformance, checks.negative_data_rejection]
-EXAMPLES = {GenerationMode.POSITIVE: 6, GenerationMode.NEGATIVE: 4}
+EXAMPLES = {GenerationMode.POSITIVE: 5, GenerationMode.NEGATIVE: 3}
 
 
 # Reads whose queries the schema allows must be accepted (found or not): their filters are what they say.
