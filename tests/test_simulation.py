@@ -104,3 +104,11 @@ def test_the_properties_panel_is_given_each_operation_s_result(client, session, 
     assert operations["test.declared_result"]["declared"] is True
     assert operations["test.compute_fee"] == {**operations["test.compute_fee"], "result": {"amount": None},
                                               "declared": False}
+
+
+def test_every_built_in_operation_declares_what_it_returns():
+    import engine.operations  # noqa: F401  (registers the built-in operations)
+
+    built_in = [op for op in OPERATIONS.values() if op.func.__module__.startswith("engine.operations.")]
+    assert built_in and [op.name for op in built_in if not isinstance(op.result, dict)] == []
+    assert all(json.loads(json.dumps(op.result, default=str)) for op in built_in)  # a sandbox run can store it
