@@ -253,3 +253,27 @@ def test_estimating_a_broken_meter_from_the_page(client, demo, session):
     estimated = session.scalar(select(MeterReading).where(MeterReading.source == "estimated"))
     assert estimated.read_on == date(2025, 4, 4) and estimated.reader_name == "کنتور سوخته"
     assert "برآوردی" in client.get(url).get_data(as_text=True)
+
+
+def test_a_drafts_blocks_are_edited_as_a_form_with_errors_beside_the_cells(client, demo, session):
+    kind = tariffs.find_tariff_type(session, "electricity", "5")
+    draft = tariffs.create_draft(session, demo["billing"], kind.id, "E5-commercial", date(2026, 3, 21))
+    rest = {k: v for k, v in draft.data.items() if k != "blocks"}
+    login_as(client, "billing")
+    url = f"/billing/tariffs/{draft.id}"
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    bad = client.post(f"{url}/structured", data={"csrf_token": token, "upto": ["200", "100", ""],
+                                                 "rate": ["۱۵۰۰", "abc", "3000"], "vat_percent": "10"})
+    assert bad.status_code == 422
+    html = bad.get_data(as_text=True)
+    assert 'id="rate-1" name="rate" value="abc"' in html and "is-invalid" in html and "عدد" in html
+    session.refresh(draft)
+    assert draft.data["blocks"] != [{"upto": 200, "rate": 1500}]
+    good = client.post(f"{url}/structured", data={"csrf_token": token, "upto": ["200", ""],
+                                                  "rate": ["۱۵۰۰", "3000"], "vat_percent": "9"})
+    assert good.status_code == 302
+    session.refresh(draft)
+    assert draft.data["blocks"] == [{"upto": 200, "rate": 1500}, {"upto": None, "rate": 3000}]
+    assert draft.data["vat"]["percent"] == 9
+    assert {k: v for k, v in draft.data.items() if k not in ("blocks", "vat")} == \
+        {k: v for k, v in rest.items() if k != "vat"}

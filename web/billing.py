@@ -277,13 +277,68 @@ def _version(version_id: int) -> TariffVersion:
 
 @bp.get("/tariffs/<int:version_id>")
 @requires(TARIFFS_MANAGE)
-def tariff_version(version_id: int, form=None, errors=None, status=200):
+def tariff_version(version_id: int, form=None, errors=None, status=200, structured=None):
     version = _version(version_id)
     if form is None:
         form = DraftForm(formdata=None, effective_from=version.effective_from, name=version.name,
                          tariff_json=json.dumps(version.data, ensure_ascii=False, indent=2))
-    return render_template("billing/tariff_version.html", version=version, form=form, errors=errors or [],
-                           utilities=dict(UTILITIES), draft=version.status == VersionStatus.DRAFT), status
+    errors = errors or []
+    if structured is None:
+        data = version.data
+        structured = {"blocks": [(_text(b.get("upto")), _text(b.get("rate"))) for b in data.get("blocks") or []],
+                      "fixed_default": _text((data.get("fixed") or {}).get("default")),
+                      "vat_percent": _text((data.get("vat") or {}).get("percent"))}
+    structured["blocks"] = list(structured["blocks"]) + [("", "")] * 2
+    cell_errors = {e["field"]: e["message"] for e in errors}
+    return render_template("billing/tariff_version.html", version=version, form=form, errors=errors,
+                           structured=structured, cell_errors=cell_errors, utilities=dict(UTILITIES),
+                           draft=version.status == VersionStatus.DRAFT), status
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _number_or_text(raw: str):
+    """What was typed, as a JSON number when it is one (the tariff's check names the field otherwise)."""
+    text = to_ascii_digits(raw or "").replace(",", "").replace("٬", "").replace("٫", ".").strip()
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+@bp.post("/tariffs/<int:version_id>/structured")
+@requires(TARIFFS_MANAGE)
+def save_structured(version_id: int):
+    """The draft's blocks, fixed charge and VAT edited as a form; the rest of its JSON is kept."""
+    version = _version(version_id)
+    if not IssueForm().validate_on_submit():
+        abort(400)
+    rows = list(zip(request.form.getlist("upto"), request.form.getlist("rate"), strict=False))
+    rows = [(upto.strip(), rate.strip()) for upto, rate in rows if upto.strip() or rate.strip()]
+    structured = {"blocks": rows, "fixed_default": request.form.get("fixed_default", "").strip(),
+                  "vat_percent": request.form.get("vat_percent", "").strip()}
+    data = dict(version.data)
+    data["blocks"] = [{"upto": _number_or_text(upto) if upto else None, "rate": _number_or_text(rate)}
+                      for upto, rate in rows]
+    if structured["fixed_default"]:
+        data["fixed"] = {**(data.get("fixed") or {}), "default": _number_or_text(structured["fixed_default"])}
+    if structured["vat_percent"]:
+        data["vat"] = {**(data.get("vat") or {}), "percent": _number_or_text(structured["vat_percent"])}
+    try:
+        tariffs.save_draft(db.session, current_user, version.id, effective_from=version.effective_from,
+                           name=version.name, data=data)
+    except TariffInvalid as invalid:
+        db.session.rollback()
+        return tariff_version(version_id, errors=invalid.errors, status=422, structured=structured)
+    except DomainError as error:
+        db.session.rollback()
+        flash(message_for(error), "danger")
+        return redirect(url_for(".tariff_version", version_id=version_id)), 303
+    db.session.commit()
+    flash(_("The draft was saved."), "success")
+    return redirect(url_for(".tariff_version", version_id=version_id))
 
 
 @bp.post("/tariffs/<int:version_id>")
