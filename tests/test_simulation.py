@@ -111,4 +111,3 @@ def test_every_built_in_operation_declares_what_it_returns():
 
     built_in = [op for op in OPERATIONS.values() if op.func.__module__.startswith("engine.operations.")]
     assert built_in and [op.name for op in built_in if not isinstance(op.result, dict)] == []
-    assert all(json.loads(json.dumps(op.result, default=str)) for op in built_in)  # a sandbox run can store it
