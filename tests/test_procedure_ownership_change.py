@@ -127,3 +127,15 @@ def test_the_same_owner_is_refused(session, setup):
     instance = start(session, setup, new_owner=owner)
     assert instance.status == "completed"
     assert "رد شد: مالک جدید همان مالک فعلی اشتراک است" in timeline_notes(session, instance)
+
+
+def test_a_contract_in_credit_passes_without_a_debt_decision(session, setup):
+    old = setup["contract"]
+    post_payment(session, None, PaymentRequest(channel="bank", reference="OC-0", amount=2_000_000,
+                                               paid_on=date(2026, 11, 20), contract_id=old.id))
+    instance = start(session, setup)
+    work(session, setup["inspector"], instance, "final_reading", READING)
+    assert instance.status == "completed"  # the credit covered the settlement bill: no finance step
+    new = successor_of(session, old)
+    assert new.subscriber_id == setup["buyer"].id
+    assert balance_of(session, old.id) == -500_000 and balance_of(session, new.id) == 0  # the credit stays
