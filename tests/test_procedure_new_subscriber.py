@@ -55,3 +55,11 @@ def test_documents_that_do_not_match_are_refused_at_verification(session, setup)
     assert instance.status == "completed"
     assert "رد شد: عکس کارت ملی با متقاضی مطابقت ندارد" in timeline_notes(session, instance)
     assert session.scalar(select(Subscriber).where(Subscriber.national_id == "0084575948")) is None
+
+
+def test_an_invalid_identity_goes_back_to_the_clerk_with_the_problem(session, setup):
+    instance = start(session, setup, {**PERSON, "national_id": "0084575949"})  # wrong check digit
+    assert open_task(session, instance).task_name == "register_identity"
+    assert timeline_notes(session, instance)[-1] == "این کد ملی معتبر نیست."  # why, on the request
+    work(session, setup["clerk"], instance, "register_identity", PERSON)
+    assert open_task(session, instance).task_name == "verify_documents"

@@ -81,16 +81,17 @@ def _subscriber_input(ctx, values: dict) -> dict:
             "birth_date": date.fromisoformat(birth) if isinstance(birth, str) and birth else birth or None}
 
 
-@operation("registry.check_subscriber", result={"ok": True, "problem": ""})
+@operation("registry.check_subscriber", result={"ok": True, "problem": "", "duplicate": False})
 def check_subscriber(ctx, *, values: dict):
-    """Whether the identity typed could be registered (valid, national ID not on file), without registering."""
+    """Whether the identity typed could be registered, without registering: `duplicate` when the national ID
+    is already on file, otherwise the first field the registry refuses as `problem`."""
     try:
         checked = operations.subscriber_values(ctx.session, _subscriber_input(ctx, values))
-        if ctx.session.scalar(select(Subscriber.id).where(Subscriber.national_id == checked["national_id"])):
-            raise DomainError("subscriber.national_id_taken", field="national_id")
     except DomainError as error:
-        return refused(ctx, error)
-    return {"ok": True, "problem": ""}
+        return refused(ctx, error, duplicate=False)
+    if ctx.session.scalar(select(Subscriber.id).where(Subscriber.national_id == checked["national_id"])):
+        return refused(ctx, DomainError("subscriber.national_id_taken", field="national_id"), duplicate=True)
+    return {"ok": True, "problem": "", "duplicate": False}
 
 
 @operation("registry.create_subscriber", result={"subscriber_id": 1201, "national_id": "0012345679"})
