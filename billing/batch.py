@@ -15,8 +15,9 @@ A contract that cannot be billed comes back with its reason, the rest of the chu
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
+from functools import lru_cache
 
 from flask_babel import gettext
 from sqlalchemy import select, text
@@ -119,13 +120,18 @@ class TariffBook:
 
 class QuoteBook:
     """`calculation.quote`, remembered by usage and versions. The balance brought forward changes only the
-    rounding and the payable, which are worked out afresh for each bill exactly as `quote` does."""
+    rounding and the payable, which are worked out afresh for each bill exactly as `quote` does. The quote's
+    JSON (`Quote.to_json`) is written from pieces serialised once per usage, too."""
 
     def __init__(self):
-        self.kept: dict[tuple, tuple[Quote, list[Line]]] = {}
+        self.kept: dict[tuple, tuple[Quote, list[Line], str, str]] = {}
         self.calculated = self.reused = 0
+        self._rounding_label = None
 
     def quote(self, versions: list[Version], usage: Usage) -> Quote:
+        return self.quote_and_json(versions, usage)[0]
+
+    def quote_and_json(self, versions: list[Version], usage: Usage) -> tuple[Quote, str]:
         key = (tuple(v.id for v in versions), usage.start, usage.end, tuple(sorted(usage.registers.items())),
                usage.climate_zone, usage.capacity_class, json.dumps(usage.demand, sort_keys=True),
                usage.discount_category)
@@ -135,17 +141,26 @@ class QuoteBook:
             lines = base.lines[:-1] if base.rounding else base.lines
             if len(self.kept) >= QUOTES_KEPT:
                 self.kept.clear()
-            kept = self.kept[key] = (base, lines)
+            kept = self.kept[key] = (base, lines, ", ".join(json.dumps(asdict(line)) for line in lines),
+                                     json.dumps(list(base.segments)))
             self.calculated += 1
         else:
             self.reused += 1
-        base, lines = kept
+        base, lines, lines_json, segments_json = kept
         payable, rounding = bill_payable(usage.brought_forward, base.total)
         if rounding:
-            lines = [*lines, Line("rounding", gettext("Rounding (rials under 1,000)"), "", "", "", -rounding,
-                                  "rounding")]
-        return replace(base, lines=list(lines), brought_forward=usage.brought_forward, rounding=rounding,
-                       payable=payable)
+            if self._rounding_label is None:
+                self._rounding_label = gettext("Rounding (rials under 1,000)")
+            last = Line("rounding", self._rounding_label, "", "", "", -rounding, "rounding")
+            lines = [*lines, last]
+            lines_json = f"{lines_json}, {json.dumps(asdict(last))}" if lines_json else json.dumps(asdict(last))
+        calculated = replace(base, lines=list(lines), brought_forward=usage.brought_forward, rounding=rounding,
+                             payable=payable)
+        text_ = (f'{{"lines": [{lines_json}], "charges": {base.charges}, "vat": {base.vat}, '
+                 f'"levies": {json.dumps(dict(base.levies))}, "total": {base.total}, '
+                 f'"brought_forward": {usage.brought_forward}, "rounding": {rounding}, "payable": {payable}, '
+                 f'"segments": {segments_json}}}')
+        return calculated, text_
 
 
 # --- Reading what a chunk needs --------------------------------------------------------------------------------
@@ -234,6 +249,7 @@ class Draft:
     usage: Usage
     readings: dict[str, dict]
     quote: Quote
+    quote_json: str
     period: str
     jalali: tuple[int, int]
 
@@ -346,10 +362,16 @@ def _draft(source, used, billed_until, previous, asks, tariffs: TariffBook, quot
                   climate_zone=zone, capacity_class=capacity_class(source), demand=demand,
                   discount_category="" if source.discount_category in ("", "none") else source.discount_category,
                   brought_forward=balance)
-    calculated = quotes.quote(versions, usage)
-    j = to_jalali(closing)
-    return Draft(source, tariff_type, code, versions, usage, readings, calculated, f"{j.year:04d}/{j.month:02d}",
-                 (j.year, j.month))
+    calculated, quote_json = quotes.quote_and_json(versions, usage)
+    year, month = _jalali_month(closing)
+    return Draft(source, tariff_type, code, versions, usage, readings, calculated, quote_json,
+                 f"{year:04d}/{month:02d}", (year, month))
+
+
+@lru_cache(maxsize=4096)
+def _jalali_month(day: date) -> tuple[int, int]:
+    j = to_jalali(day)
+    return j.year, j.month
 
 
 # --- Writing ---------------------------------------------------------------------------------------------------
@@ -423,7 +445,7 @@ def _write_bills(session, actor, run, written) -> dict[int, Billed]:
         rows.append((bill_pk, contract_id, source.region_id, draft.tariff_type.id, draft.code, draft.period,
                      draft.usage.start, draft.usage.end, BillStatus.ISSUED.value, source.bill_id, entry.payment_id,
                      entry.issued_on, entry.due_on, json.dumps(_usage_json(draft.usage)), json.dumps(draft.readings),
-                     json.dumps([v.id for v in draft.versions]), json.dumps(calculated.to_json()),
+                     json.dumps([v.id for v in draft.versions]), draft.quote_json,
                      calculated.charges, calculated.vat, sum(calculated.levies.values()), calculated.total,
                      calculated.brought_forward, calculated.rounding, calculated.payable, posted.journal_id, sequence,
                      actor_id, now, ""))

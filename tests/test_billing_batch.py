@@ -174,7 +174,9 @@ def test_the_quote_book_gives_what_quote_gives_for_any_balance_brought_forward(s
 
     for brought_forward in (0, 1, 999, 1_000, 123_456, -1, -999, -50_000, -10 ** 9, 10 ** 9 + 7):
         usage = replace(draft.usage, brought_forward=brought_forward)
-        assert quotes.quote(versions, usage) == quote([(v.effective_from, v.data) for v in versions], usage)
+        calculated, written = quotes.quote_and_json(versions, usage)
+        expected = quote([(v.effective_from, v.data) for v in versions], usage)
+        assert calculated == expected and json.loads(written) == expected.to_json()
     assert (quotes.calculated, quotes.reused) == (1, 9)
 
 
