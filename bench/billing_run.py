@@ -1,0 +1,275 @@
+"""Billing-run benchmark (issue 9): a general bill issuance over N contracts by two worker processes, and the
+naive way — one ORM `bills.issue` per transaction — over a sample, for the ratio.
+
+Set-up (not timed): a fresh database with the registry generator's subscribers, premises, service points,
+meters, installations and contracts (bench/gen_registry.py, COPY), then by COPY too each contract's ledger
+account and its readings: an opening reading a month before its closing one in 1404/05, read on one of 20
+route days; the consumption is drawn from a gamma distribution (mean ≈ 260 kWh). About 0.3% of the contracts
+have no closing reading and 0.3% a flagged one (exceptions the run skips with their reason). The run is
+scoped to all regions but the last; the naive sample's contracts sit in that last one. The run is created
+(its preview computed), approved and started as the procedure would.
+
+Timed: W processes (`--workers`, default 2) each calling `billing.runs.work(run_id)` as an RQ job would,
+until every contract is billed or skipped; then the naive sample billed one contract per transaction in one
+process. Each worker reports its peak RSS (getrusage). The books are checked at the end: every journal
+balances, every cached balance equals its postings, one bill per contract and period.
+Targets (from the issue): 1M bills in <= 5 minutes (>= 3,300 bills/s) on two cores, <= 500 MB a worker.
+
+Run from the repository root (it drops and recreates the database it is given):
+
+    .venv/bin/python bench/billing_run.py --contracts 100000 --naive 2000
+    .venv/bin/python bench/billing_run.py --contracts 1000000 --naive 10000
+"""
+
+import argparse
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent)]
+
+import psycopg  # noqa: E402
+
+from bench import gen_registry  # noqa: E402
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/madam_bench_billing_run"
+PERIOD, ISSUED = "1404/05", date(2025, 8, 25)  # 1404/05 = 2025-07-23 … 2025-08-22
+FIRST_ROUTE_DAY, ROUTE_DAYS = date(2025, 7, 24), 20
+NO_READING, FLAGGED = 0.003, 0.003
+
+WORKER = textwrap.dedent("""
+    import json, resource, sys, time
+    from billing.runs import work
+    from madam.app import create_app
+
+    app = create_app()
+    with app.app_context():
+        started = time.perf_counter()
+        done = work(int(sys.argv[1]))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        print(json.dumps({**done, "seconds": time.perf_counter() - started, "peak_rss": peak}), flush=True)
+""")
+
+READING_COLUMNS = ("contract_id, meter_id, region_id, register, read_on, value, consumption, source, reader_name, "
+                   "flags, opening, override_reason, created_at")
+
+
+def readings_and_accounts(url: str, n: int, seed: int) -> dict:
+    """Each contract's receivable (balance 0) and its readings, by COPY. Contract, meter, premise … ids are
+    1..n (gen_registry's)."""
+    rng = random.Random(seed)
+    counts = {"no_reading": 0, "flagged": 0}
+    now = "2025-08-01 00:00:00+00"
+    with psycopg.connect(url) as conn:
+        indexes = conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = "
+                               "'billing_meter_readings' AND indexname NOT LIKE 'pk\\_%%'").fetchall()
+        for name, _definition in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        conn.execute("DELETE FROM ledger_accounts WHERE kind = 'receivable'")  # the demo contracts' (no postings)
+        contracts = conn.execute("SELECT id, region_id, bill_id FROM contracts ORDER BY id").fetchall()
+        accounts, readings = io.StringIO(), io.StringIO()
+        for contract_id, region_id, bill_id in contracts:
+            accounts.write(f"receivable:{contract_id}\treceivable\t\t{contract_id}\t{region_id}\t{bill_id}\t0\t{now}\n")
+            closing = FIRST_ROUTE_DAY + timedelta(days=contract_id % ROUTE_DAYS)
+            opening = closing - timedelta(days=30)  # the route's last reading day
+            start = rng.randrange(0, 60_000)
+            used = int(rng.gammavariate(2.0, 130))
+            readings.write(f"{contract_id}\t{contract_id}\t{region_id}\tsingle\t{opening}\t{start}\t0\tread\t\t[]\tt"
+                           f"\t\t{now}\n")
+            draw = rng.random()
+            if draw < NO_READING:
+                counts["no_reading"] += 1
+                continue
+            flags = "[]"
+            if draw < NO_READING + FLAGGED:
+                counts["flagged"] += 1
+                flags, used = '["high"]', used * 12
+            readings.write(f"{contract_id}\t{contract_id}\t{region_id}\tsingle\t{closing}\t{start + used}\t{used}\t"
+                           f"read\tمأمور قرائت\t{flags}\tf\t\t{now}\n")
+        with conn.cursor().copy("COPY ledger_accounts (code, kind, name, contract_id, region_id, bill_id, balance, "
+                                "created_at) FROM STDIN") as copy:
+            copy.write(accounts.getvalue())
+        with conn.cursor().copy(f"COPY billing_meter_readings ({READING_COLUMNS}) FROM STDIN") as copy:
+            copy.write(readings.getvalue())
+        for _name, definition in indexes:
+            conn.execute(definition)
+        conn.commit()
+    with psycopg.connect(url, autocommit=True) as conn:
+        for table in ("ledger_accounts", "billing_meter_readings", "contracts"):
+            conn.execute(f"VACUUM ANALYZE {table}")
+    return counts
+
+
+def prepare_run(app, url: str, run_regions: list[int], naive_region: int, naive: int, n: int, chunk: int) -> int:
+    """Move the naive sample into its own region, then scope, preview, approve and start the run."""
+    from sqlalchemy import select, text
+
+    from billing import runs
+    from core.accounts import User
+    from core.db import db
+
+    with psycopg.connect(url) as conn:
+        conn.execute("UPDATE contracts SET region_id = %s WHERE id > %s", [naive_region, n - naive])
+        conn.execute("UPDATE ledger_accounts SET region_id = %s WHERE contract_id > %s", [naive_region, n - naive])
+    with app.app_context():
+        session = db.session
+        session.execute(text("SET work_mem = '256MB'"))  # the preview's NOT IN over a million ids
+        users = {u.username: u for u in session.scalars(select(User))}
+        run = runs.create_run(session, users["billing"], utility="electricity", period=PERIOD,
+                              region_ids=run_regions, issued_on=ISSUED, chunk_size=chunk)
+        runs.approve(session, users["supervisor"], run.id)
+        runs.start(session, users["supervisor"], run.id)
+        session.commit()
+        print(f"run {run.id}: {run.total:,} contracts; preview: ready {run.preview['ready']:,}, exceptions "
+              f"{run.preview['exceptions']}, expected payable {run.preview['expected']['payable']:,} rials "
+              f"(sampled {run.preview['sampled']})", flush=True)
+        run_id = run.id
+        session.remove()
+    return run_id
+
+
+def run_workers(url: str, run_id: int, workers: int) -> tuple[float, list[dict]]:
+    env = {**os.environ, "MADAM_DATABASE_URL": url, "MADAM_DATA_DIR": tempfile.mkdtemp(prefix="madam-bench-"),
+           "PYTHONPATH": str(ROOT)}
+    env.pop("MADAM_REDIS_URL", None)
+    started = time.perf_counter()
+    processes = [subprocess.Popen([sys.executable, "-c", WORKER, str(run_id)], env=env, cwd=ROOT,  # noqa: S603
+                                  stdout=subprocess.PIPE, text=True) for _ in range(workers)]
+    reports = []
+    for process in processes:
+        out, _err = process.communicate()
+        if process.returncode:
+            raise SystemExit(f"a worker failed ({process.returncode})")
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    return time.perf_counter() - started, reports
+
+
+def profile(app, run_id: int, path: str) -> int:
+    import cProfile
+    import pstats
+
+    from billing.runs import work
+
+    with app.app_context():
+        started = time.perf_counter()
+        cProfile.runctx("print(work(run_id))", globals(), {"work": work, "run_id": run_id}, path)
+        print(f"one worker under cProfile: {time.perf_counter() - started:.1f} s")
+    pstats.Stats(path).sort_stats("cumulative").print_stats(40)
+    return 0
+
+
+def naive_way(app, contract_ids: list[int]) -> tuple[float, int, int]:
+    """One ORM `bills.issue` per transaction, as a clerk's page would: (seconds, billed, refused)."""
+    from sqlalchemy import select
+
+    from billing import bills
+    from core.accounts import User
+    from core.db import db
+    from core.errors import DomainError
+
+    billed = refused = 0
+    with app.app_context():
+        session = db.session
+        actor = session.scalar(select(User).where(User.username == "supervisor"))
+        started = time.perf_counter()
+        for contract_id in contract_ids:
+            try:
+                bills.issue(session, actor, contract_id, issued_on=ISSUED, due_days=14)
+                session.commit()
+                billed += 1
+            except DomainError:
+                session.rollback()
+                refused += 1
+        elapsed = time.perf_counter() - started
+        session.remove()
+    return elapsed, billed, refused
+
+
+def check_books(url: str, run_id: int) -> dict:
+    with psycopg.connect(url) as conn:
+        def one(sql, *params):
+            return conn.execute(sql, params).fetchone()[0]
+
+        return {
+            "run": one("SELECT status FROM billing_runs WHERE id = %s", run_id),
+            "bills": one("SELECT count(*) FROM billing_bills"),
+            "distinct quotes": one("SELECT count(DISTINCT (period_start, period_end, usage::text)) FROM billing_bills "
+                                   "b JOIN billing_run_contracts r ON r.bill_pk = b.id AND r.run_id = %s", run_id),
+            "unbalanced journals": one("SELECT count(*) FROM (SELECT journal_id FROM ledger_postings GROUP BY "
+                                       "journal_id HAVING sum(amount) <> 0) j"),
+            "sum of postings": one("SELECT coalesce(sum(amount), 0) FROM ledger_postings"),
+            "balances != postings": one(
+                "SELECT count(*) FROM ledger_accounts a LEFT JOIN (SELECT account_id, sum(amount) s FROM "
+                "ledger_postings GROUP BY account_id) p ON p.account_id = a.id "
+                "WHERE a.kind = 'receivable' AND a.balance <> coalesce(p.s, 0)"),
+            "bills per contract and period > 1": one(
+                "SELECT count(*) FROM (SELECT 1 FROM billing_bills WHERE status = 'issued' "
+                "GROUP BY contract_id, period HAVING count(*) > 1) d"),
+            "reading links": one("SELECT count(*) FROM billing_meter_readings WHERE bill_id IS NOT NULL"),
+            "skipped": dict(conn.execute("SELECT reason, count(*) FROM billing_run_contracts WHERE run_id = %s AND "
+                                         "status = 'skipped' GROUP BY reason", (run_id,)).fetchall()),
+        }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--contracts", type=int, default=1_000_000, help="contracts in the run")
+    parser.add_argument("--naive", type=int, default=10_000, help="contracts billed the naive way")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--chunk", type=int, default=2000, help="contracts a worker claims at once")
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--seed", type=int, default=1404)
+    parser.add_argument("--profile", metavar="FILE", help="instead: one worker in-process under cProfile, to FILE")
+    args = parser.parse_args(argv)
+    n = args.contracts + args.naive
+    started = time.perf_counter()
+    regions = gen_registry.fresh_database(args.database_url)
+    gen_registry.load(args.database_url, n, regions[:-1], args.seed)
+    exceptions = readings_and_accounts(args.database_url, n, args.seed)
+    print(f"set-up: {n:,} contracts with accounts and readings in {time.perf_counter() - started:.0f} s "
+          f"({exceptions})", flush=True)
+
+    from madam.app import create_app
+
+    app = create_app(env={"MADAM_DATA_DIR": tempfile.mkdtemp(prefix="madam-bench-"),
+                          "MADAM_DATABASE_URL": args.database_url})
+    started = time.perf_counter()
+    run_id = prepare_run(app, args.database_url, [r for r, _code in regions[:-1]], regions[-1][0], args.naive, n,
+                         args.chunk)
+    print(f"run created with its preview, approved, started in {time.perf_counter() - started:.1f} s", flush=True)
+
+    if args.profile:
+        return profile(app, run_id, args.profile)
+    elapsed, reports = run_workers(args.database_url, run_id, args.workers)
+    billed, skipped = sum(r["billed"] for r in reports), sum(r["skipped"] for r in reports)
+    rate = billed / elapsed
+    peak = max(r["peak_rss"] for r in reports)
+    each = ", ".join(f"{r['peak_rss'] / 2 ** 20:.0f} MB" for r in reports)
+    print(f"run: {billed:,} bills (+{skipped:,} skipped) by {args.workers} workers in {elapsed:.1f} s "
+          f"({elapsed / 60:.1f} min) = {rate:,.0f} bills/s; peak worker RSS {peak / 2 ** 20:.0f} MB "
+          f"(each: {each})", flush=True)
+
+    naive_ids = list(range(n - args.naive + 1, n + 1))
+    naive_s, naive_billed, refused = naive_way(app, naive_ids)
+    naive_rate = naive_billed / naive_s if naive_s else 0
+    print(f"naive: {naive_billed:,} bills (+{refused} refused) one ORM bills.issue per transaction in "
+          f"{naive_s:.1f} s = {naive_rate:,.1f} bills/s", flush=True)
+    print(f"ratio: the run bills {rate / naive_rate:,.1f}x as fast as the naive way" if naive_rate else "ratio: -")
+    print(f"books: {check_books(args.database_url, run_id)}")
+    pg = psycopg.connect(args.database_url).execute("SHOW server_version").fetchone()[0]
+    print(f"PostgreSQL {pg}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end "
+          f"({datetime.now():%H:%M})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
