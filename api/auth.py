@@ -31,7 +31,8 @@ def authenticate():
     if found is None:
         db.session.rollback()
         return _refuse(401, "invalid_token", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
-    db.session.commit()  # the token's last use
+    if db.session.dirty:
+        db.session.commit()  # the token's last use
     g.api_client = found
     origin = set_origin(Origin(request.remote_addr or "", f"api-client:{found.name}"[:300]))
     request.environ["madam.api_origin_token"] = origin

@@ -32,7 +32,8 @@ def _schema_name(schema: dict | None) -> str:
     if schema.get("type") == "array":
         return f"[{_schema_name(schema.get('items'))}]"
     if "items" in schema.get("properties", {}):
-        return f"page of {_schema_name(schema['properties']['items'].get('items'))}"
+        kind = "page" if "total" in schema["properties"] else "list"
+        return f"{kind} of {_schema_name(schema['properties']['items'].get('items'))}"
     return schema.get("type", "")
 
 

@@ -103,3 +103,13 @@ def test_paths_the_api_does_not_have_are_problems(client, session, demo):
     assert wrong_method.status_code == 405 and "GET" in wrong_method.headers["Allow"]
     too_long = client.get("/api/v1/meters/99999999999999999999")
     assert too_long.status_code == 404 and too_long.mimetype == "application/problem+json"
+
+
+def test_the_cli_sends_the_deliveries_that_are_due(app, session, demo):
+    from api import webhooks
+
+    webhooks.subscribe(session, None, "http://127.0.0.1:9/nothing", ["payment.posted"])
+    webhooks.queue_event(session, "payment.posted", {"amount": 1})
+    session.commit()
+    result = app.test_cli_runner().invoke(main, ["webhooks", "deliver"])
+    assert result.exit_code == 0 and "1 deliveries attempted, 0 delivered" in result.output
