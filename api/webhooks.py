@@ -228,3 +228,28 @@ def run_in_process(response):
             db.session.rollback()
             log.exception("webhook delivery %s failed in-process; it stays pending", delivery_id)
     return response
+
+
+def start_retry_loop(app, interval: float = 30.0):
+    """Embedded mode (no Redis, no worker): send the deliveries that fall due, every `interval` seconds,
+    in a daemon thread. Returns the event that stops it."""
+    import threading
+
+    from core.audit import Origin, set_origin
+
+    stop = threading.Event()
+
+    def loop():
+        set_origin(Origin("", "webhooks"))
+        while not stop.wait(interval):
+            with app.app_context():
+                try:
+                    deliver_due(db.session)
+                except Exception:
+                    db.session.rollback()
+                    log.exception("webhook retry pass failed")
+                finally:
+                    db.session.remove()
+
+    threading.Thread(target=loop, name="madam-webhooks", daemon=True).start()
+    return stop

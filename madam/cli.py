@@ -53,6 +53,9 @@ def serve(host, port, workers):
     _deploy_builtin_processes()
     if not app.extensions["madam_jobs"].redis_url:
         start_timer_loop(app)  # embedded mode: no worker, the server fires timers itself
+        from api.webhooks import start_retry_loop
+
+        start_retry_loop(app)  # …and retries webhook deliveries
     click.echo(f"Madam is at http://{host}:{port}  (database: {_safe_url()}; jobs: "
                f"{app.extensions['madam_jobs'].name})")
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)

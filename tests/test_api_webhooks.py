@@ -151,3 +151,20 @@ def test_events_of_a_clients_subscription_stay_in_its_regions(session, demo, rec
     webhooks.subscribe(session, None, hook.url, ["payment.posted"], client_id=owner.id)
     assert len(webhooks.queue_event(session, "payment.posted", {}, region_id(session, "shiraz-1"))) == 1
     assert webhooks.queue_event(session, "payment.posted", {}, region_id(session, "shiraz-2")) == []
+
+
+@pytest.mark.committed
+def test_the_embedded_retry_loop_sends_what_falls_due(app, committed_db, receiver):
+    hook = receiver()
+    webhooks.subscribe(committed_db.session, None, hook.url, ["payment.posted"])
+    webhooks.queue_event(committed_db.session, "payment.posted", {"amount": 7})
+    committed_db.session.commit()
+    stop = webhooks.start_retry_loop(app, interval=0.2)
+    try:
+        for _ in range(50):
+            if hook.received:
+                break
+            threading.Event().wait(0.1)
+    finally:
+        stop.set()
+    assert json.loads(hook.received[0][1])["data"] == {"amount": 7}
