@@ -13,6 +13,8 @@ from ledger.signals import payment_posted
 
 
 def on_payment_posted(_sender, *, session, contract_id, amount, bill_ids, reference, journal_id, **_rest):
+    if not webhooks.wanted(session, webhooks.PAYMENT_POSTED):
+        return
     region_id = session.scalar(select(Account.region_id).where(Account.contract_id == contract_id,
                                                                Account.kind == AccountKind.RECEIVABLE))
     webhooks.queue_event(session, webhooks.PAYMENT_POSTED,

@@ -38,6 +38,7 @@ MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = 30
 TIMEOUT_SECONDS = 5
 _PENDING = "madam_webhook_deliveries"
+_SUBSCRIPTIONS = "madam_webhook_subscriptions"
 
 
 def subscribe(session, actor, url: str, events: list[str], client_id: int | None = None) -> WebhookSubscription:
@@ -53,6 +54,7 @@ def subscribe(session, actor, url: str, events: list[str], client_id: int | None
                                        secret=secrets.token_hex(24))
     session.add(subscription)
     session.flush()
+    session.info.pop(_SUBSCRIPTIONS, None)
     audit(session, actor, "api.webhook_subscribed", subscription, url=url, events=subscription.events)
     return subscription
 
@@ -63,18 +65,33 @@ def set_active(session, actor, subscription_id: int, active: bool) -> WebhookSub
         raise DomainError("api.webhook_unknown")
     subscription.active = active
     session.flush()
+    session.info.pop(_SUBSCRIPTIONS, None)
     audit(session, actor, "api.webhook_enabled" if active else "api.webhook_disabled", subscription)
     return subscription
 
 
+def _active_subscriptions(session) -> list[WebhookSubscription]:
+    """Read once per transaction: a bank file or a billing run raises thousands of events."""
+    cached = session.info.get(_SUBSCRIPTIONS)
+    if cached is None:
+        with session.no_autoflush:
+            cached = session.info[_SUBSCRIPTIONS] = list(session.scalars(
+                select(WebhookSubscription).where(WebhookSubscription.active.is_(True))))
+    return cached
+
+
+def wanted(session, event: str) -> bool:
+    return any(event in (s.events or []) for s in _active_subscriptions(session))
+
+
 def queue_event(session, event: str, payload: dict, region_id: int | None = None) -> list[WebhookDelivery]:
     """One pending delivery per active subscription to `event` (a client's only within its regions)."""
+    subscriptions = [s for s in _active_subscriptions(session) if event in (s.events or [])]
+    if not subscriptions:
+        return []
+    deliveries = []
     with session.no_autoflush:
-        subscriptions = [s for s in session.scalars(select(WebhookSubscription)
-                                                     .where(WebhookSubscription.active.is_(True)))
-                         if event in (s.events or [])]
-        region = session.get(Region, region_id) if subscriptions and region_id is not None else None
-        deliveries = []
+        region = session.get(Region, region_id) if region_id is not None else None
         for subscription in subscriptions:
             owner = subscription.client
             if owner is not None and (not owner.active or region is None
@@ -198,6 +215,7 @@ def deliver_job(delivery_id: int) -> str:
 
 
 def after_commit(session) -> None:
+    session.info.pop(_SUBSCRIPTIONS, None)
     pending = session.info.pop(_PENDING, [])
     ids = [key[0] for key in (inspect(d).identity for d in pending) if key]
     if not ids or not has_app_context():
@@ -215,6 +233,7 @@ def after_commit(session) -> None:
 
 def after_rollback(session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_SUBSCRIPTIONS, None)
 
 
 def run_in_process(response):
