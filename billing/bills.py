@@ -21,7 +21,7 @@ from core.text import normalize_persian
 from ledger.accounts import lock_contract_account
 from ledger.bills import balance_brought_forward, post_bill
 from ledger.reversal import reverse
-from subscribers.models import Contract
+from subscribers.models import Contract, MeterInstallation
 
 DEFAULT_DUE_DAYS = 10
 # The registry's climate classes (normal, warm1 hottest … warm4) in each utility's tariff words.
@@ -86,6 +86,40 @@ def unbilled_readings(session, contract: Contract, after: date | None) -> list[M
     return list(session.scalars(stmt.order_by(MeterReading.read_on, MeterReading.register)))
 
 
+def replaced_meter_use(session, contract: Contract, installed, after: date | None,
+                       until: date) -> dict[str, tuple[int, list[int], date]]:
+    """What meters taken off the service point since the last billed reading measured before they left:
+    register → (units from the last billed reading, or the installation's, to the final reading; the
+    ids of their unbilled readings; the day that count starts)."""
+    stmt = select(MeterInstallation).where(
+        MeterInstallation.service_point_id == contract.service_point_id, MeterInstallation.removed_on.is_not(None),
+        MeterInstallation.removed_on <= until, MeterInstallation.meter_id != installed.meter.id)
+    if after is not None:
+        stmt = stmt.where(MeterInstallation.removed_on > after)
+    use: dict[str, tuple[int, list[int], date]] = {}
+    for old in session.scalars(stmt.order_by(MeterInstallation.removed_on)):
+        for register, final in (old.final_readings or {}).items():
+            if register == "reactive":
+                continue
+            if register not in installed.registers:
+                raise DomainError("billing.meter_registers_changed", registers=", ".join(installed.registers))
+            readings_of_old = select(MeterReading).where(
+                MeterReading.contract_id == contract.id, MeterReading.meter_id == old.meter_id,
+                MeterReading.register == register)
+            base = session.scalar(readings_of_old.where(MeterReading.read_on <= (after or old.installed_on))
+                                  .order_by(MeterReading.read_on.desc()).limit(1)) if after else None
+            start_value = base.value if base else int((old.initial_readings or {}).get(register, 0))
+            start_day = base.read_on if base else max(old.installed_on, contract.start_date)
+            unbilled = session.scalars(readings_of_old.where(MeterReading.bill_id.is_(None),
+                                                             MeterReading.opening.is_(False),
+                                                             MeterReading.read_on > start_day)).all()
+            units = (int(final) - start_value) * (old.meter.multiplier or 1)
+            earlier = use.get(register, (0, [], start_day))
+            use[register] = (earlier[0] + max(units, 0), earlier[1] + [r.id for r in unbilled],
+                             min(earlier[2], start_day))
+    return use
+
+
 def prepare(session, contract_id: int, *, brought_forward: int | None = None, until: date | None = None) -> BillDraft:
     """The next bill of a contract: from the day after its last billed reading to its latest day (up to
     `until`) on which every register was read. Flagged readings need their override first."""
@@ -111,13 +145,20 @@ def prepare(session, contract_id: int, *, brought_forward: int | None = None, un
         raise DomainError("billing.reading_flagged", registers=", ".join(sorted({r.register for r in unaccepted})))
     first_day = (billed_until or previous_reading(session, contract, installed, installed.registers[0],
                                                   used[0].read_on)[1]) + timedelta(days=1)
+    replaced = replaced_meter_use(session, contract, installed, billed_until, closing)
+    if replaced and billed_until is None:
+        first_day = min(first_day, min(day for _use, _ids, day in replaced.values()) + timedelta(days=1))
     readings = {}
     for register in installed.registers:
         mine = [r for r in used if r.register == register]
         start_value, start_on = previous_reading(session, contract, installed, register, mine[0].read_on)
+        old_use, old_ids, _day = replaced.get(register, (0, [], None))
         readings[register] = {"from": start_value, "from_on": start_on.isoformat(), "to": mine[-1].value,
-                              "to_on": mine[-1].read_on.isoformat(), "consumption": sum(r.consumption for r in mine),
-                              "source": mine[-1].source, "reading_ids": [r.id for r in mine]}
+                              "to_on": mine[-1].read_on.isoformat(),
+                              "consumption": sum(r.consumption for r in mine) + old_use,
+                              "source": mine[-1].source, "reading_ids": [r.id for r in mine] + old_ids}
+        if old_use:
+            readings[register]["replaced_meter"] = old_use
     zone = climate_zone(point.utility, point.premise.climate_zone)
     code = tariff_code_for(session, tariff_type, zone)
     versions = versions_for_period(session, tariff_type.id, code, first_day, closing)

@@ -242,3 +242,26 @@ def test_a_contract_in_credit_gets_a_bill_with_nothing_to_pay_and_no_payment_id(
     login(client, "billing")
     page = client.get(f"/billing/bills/{bill.id}/print").get_data(as_text=True)
     assert "<svg" not in page and "مبلغی برای پرداخت ندارد" in page
+
+
+def test_a_meter_replaced_in_the_period_bills_what_both_meters_measured(session, demo, billable, client):
+    from subscribers import meter_ops
+    from subscribers.models import Meter
+
+    old = readings.installed_meter(session, billable).meter
+    new = meter_ops.register_meter(session, demo["technician"], {
+        "serial": "NEW-0001", "utility": "electricity", "kind": "digital", "region_id": old.region_id})
+    # the fixture's closing reading (31 Tir … 9 Mordad) is dropped: the meter is changed before it
+    session.execute(MeterReading.__table__.delete().where(MeterReading.contract_id == billable.id,
+                                                          MeterReading.read_on == CLOSING))
+    meter_ops.replace_meter(session, demo["technician"], billable.service_point_id, new.id, date(2025, 7, 1),
+                            final_readings={"single": 1250}, initial_readings={"single": 10})
+    readings.record_reading(session, demo["billing"], billable.id, "single", CLOSING, 180)
+    bill = issue(session, demo, billable)
+    assert bill.period_start == date(2025, 6, 2) and bill.usage["registers"] == {"total": 250 + 170}
+    assert bill.readings["single"]["replaced_meter"] == 250
+    assert session.get(Meter, new.id).serial == "NEW-0001"
+    from tests.helpers import login
+
+    login(client, "billing")
+    assert "روی کنتور تعویض‌شده" in client.get(f"/billing/bills/{bill.id}/print").get_data(as_text=True)

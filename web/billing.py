@@ -77,6 +77,9 @@ register_messages({
     "billing.already_billed": lambda p: _("This contract already has a bill for the period %(period)s.",
                                           period=p.get("period")),
     "billing.bill_not_issued": lambda p: _("This bill has already been cancelled."),
+    "billing.meter_registers_changed": lambda p: _(
+        "The meter was replaced by one with other registers (%(registers)s): bill this period by hand.",
+        registers=p.get("registers")),
 })
 
 REQUIRED = _l("This field is required.")
