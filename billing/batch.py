@@ -124,43 +124,43 @@ class QuoteBook:
     JSON (`Quote.to_json`) is written from pieces serialised once per usage, too."""
 
     def __init__(self):
-        self.kept: dict[tuple, tuple[Quote, list[Line], str, str]] = {}
+        self.kept: dict[tuple, tuple] = {}
         self.calculated = self.reused = 0
-        self._rounding_label = None
+        self._rounding_label = self._rounding_json = None
 
     def quote(self, versions: list[Version], usage: Usage) -> Quote:
         return self.quote_and_json(versions, usage)[0]
 
     def quote_and_json(self, versions: list[Version], usage: Usage) -> tuple[Quote, str]:
+        demand = tuple(sorted(usage.demand.items())) if usage.demand else usage.demand
         key = (tuple(v.id for v in versions), usage.start, usage.end, tuple(sorted(usage.registers.items())),
-               usage.climate_zone, usage.capacity_class, json.dumps(usage.demand, sort_keys=True),
-               usage.discount_category)
+               usage.climate_zone, usage.capacity_class, demand, usage.discount_category)
         kept = self.kept.get(key)
         if kept is None:
             base = quote([(v.effective_from, v.data) for v in versions], replace(usage, brought_forward=0))
             lines = base.lines[:-1] if base.rounding else base.lines
             if len(self.kept) >= QUOTES_KEPT:
                 self.kept.clear()
-            kept = self.kept[key] = (base, lines, ", ".join(json.dumps(asdict(line)) for line in lines),
-                                     json.dumps(list(base.segments)))
+            head = f'{{"lines": [{", ".join(json.dumps(asdict(line)) for line in lines)}'
+            tail = (f'], "charges": {base.charges}, "vat": {base.vat}, "levies": {json.dumps(dict(base.levies))}, '
+                    f'"total": {base.total}, "brought_forward": ')
+            kept = self.kept[key] = (base, lines, head, ", " if lines else "", tail, json.dumps(list(base.segments)))
             self.calculated += 1
         else:
             self.reused += 1
-        base, lines, lines_json, segments_json = kept
+        base, lines, head, comma, tail, segments = kept
         payable, rounding = bill_payable(usage.brought_forward, base.total)
         if rounding:
             if self._rounding_label is None:
                 self._rounding_label = gettext("Rounding (rials under 1,000)")
-            last = Line("rounding", self._rounding_label, "", "", "", -rounding, "rounding")
-            lines = [*lines, last]
-            lines_json = f"{lines_json}, {json.dumps(asdict(last))}" if lines_json else json.dumps(asdict(last))
+                self._rounding_json = json.dumps(self._rounding_label)
+            lines = [*lines, Line("rounding", self._rounding_label, "", "", "", -rounding, "rounding")]
+            head = (f'{head}{comma}{{"code": "rounding", "label": {self._rounding_json}, "quantity": "", "unit": "", '
+                    f'"rate": "", "amount": {-rounding}, "charge_type": "rounding", "segment": ""}}')
         calculated = replace(base, lines=list(lines), brought_forward=usage.brought_forward, rounding=rounding,
                              payable=payable)
-        text_ = (f'{{"lines": [{lines_json}], "charges": {base.charges}, "vat": {base.vat}, '
-                 f'"levies": {json.dumps(dict(base.levies))}, "total": {base.total}, '
-                 f'"brought_forward": {usage.brought_forward}, "rounding": {rounding}, "payable": {payable}, '
-                 f'"segments": {segments_json}}}')
-        return calculated, text_
+        return calculated, (f'{head}{tail}{usage.brought_forward}, "rounding": {rounding}, "payable": {payable}, '
+                            f'"segments": {segments}}}')
 
 
 # --- Reading what a chunk needs --------------------------------------------------------------------------------
