@@ -565,7 +565,13 @@ def bill_pdf(bill_pk: int):
     html = render_template("billing/bill_print.html", pdf=True, inline_css=font_faces_css() + "\n" + css,
                            **_print_context(bill, _size()))
     filename = f"bill-{bill.bill_id}-{bill.period.replace('/', '-')}-{_size()}.pdf"
-    return Response(render_pdf(html), mimetype="application/pdf",
+    try:
+        pdf = render_pdf(html)
+    except (ImportError, OSError):  # WeasyPrint or its Pango libraries are missing on this server
+        current_app.logger.exception("printing a bill as PDF failed")
+        flash(_("PDF is not available on this server; print this page instead."), "warning")
+        return redirect(url_for(".bill_print", bill_pk=bill.id, size=_size()))
+    return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
