@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
+from itertools import islice
 
 from flask_babel import gettext
 from sqlalchemy import select, text
@@ -35,7 +36,7 @@ from ledger.bill_batch import AUDIT_COLUMNS, BillEntry, audit_rows, check_entry,
 from ledger.bills import bill_payable
 from ledger.models import Account
 
-QUOTES_KEPT = 20_000  # distinct usages remembered per process (a few KB each)
+QUOTES_KEPT = 30_000  # distinct usages remembered per process (a few KB each)
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,9 @@ class QuoteBook:
         if kept is None:
             base = quote([(v.effective_from, v.data) for v in versions], replace(usage, brought_forward=0))
             lines = base.lines[:-1] if base.rounding else base.lines
-            if len(self.kept) >= QUOTES_KEPT:
-                self.kept.clear()
+            if len(self.kept) >= QUOTES_KEPT:  # forget the older half
+                for old in list(islice(self.kept, QUOTES_KEPT // 2)):
+                    del self.kept[old]
             head = f'{{"lines": [{", ".join(json.dumps(asdict(line)) for line in lines)}'
             tail = (f'], "charges": {base.charges}, "vat": {base.vat}, "levies": {json.dumps(dict(base.levies))}, '
                     f'"total": {base.total}, "brought_forward": ')
