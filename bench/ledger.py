@@ -44,6 +44,7 @@ from madam.app import create_app  # noqa: E402
 from madam.demo import load_demo  # noqa: E402
 
 BILL = 100_000_000  # each contract's open bill, larger than all it is paid
+FIRST_CONTRACT = 1_000_001  # past the demo's own contracts (they have accounts too)
 PAID_ON = date(2025, 3, 1)
 
 
@@ -67,10 +68,10 @@ def set_up(url: str, contracts: int, synchronous_commit: str = "on"):
         region_id = db.session.scalar(select(Region.id).where(Region.code == "shiraz-1"))
         db.session.execute(insert(Account), [
             {"code": f"receivable:{n}", "kind": AccountKind.RECEIVABLE, "contract_id": n, "region_id": region_id,
-             "bill_id": bill_id(n), "balance": 0} for n in range(1, contracts + 1)])
+             "bill_id": bill_id(n), "balance": 0} for n in contract_ids(contracts)])
         db.session.commit()
         started = time.perf_counter()
-        for n in range(1, contracts + 1):
+        for n in contract_ids(contracts):
             post_bill(db.session, None, n, bill_id=bill_id(n), period="1403/12", issued_on=PAID_ON,
                       due_on=PAID_ON, lines={"energy": BILL})
             db.session.commit()
@@ -78,12 +79,16 @@ def set_up(url: str, contracts: int, synchronous_commit: str = "on"):
     return app, bills_s
 
 
+def contract_ids(contracts: int) -> range:
+    return range(FIRST_CONTRACT, FIRST_CONTRACT + contracts)
+
+
 def bill_id(contract_id: int) -> str:
     return make_bill_id(contract_id, 123, 2)
 
 
 def request(n: int, contracts: int, prefix: str) -> PaymentRequest:
-    contract_id = n % contracts + 1
+    contract_id = FIRST_CONTRACT + n % contracts
     amount = 1000 * (n % 97 + 1)
     return PaymentRequest("bank", f"{prefix}{n}", amount, PAID_ON, bill_id=bill_id(contract_id),
                           payment_id=make_payment_id(amount, 1403, 12, bill_id(contract_id)))

@@ -1,15 +1,18 @@
 """Payments: each posted once by its bank reference, applied to the oldest open bills first.
 
 One code path posts one payment (a bank callback, a payment typed at the counter) or a thousand (a
-chunk of a bank file): fewer round trips per payment when there are many, the same rules either way.
+chunk of a bank file): the same rules either way. On PostgreSQL the batch is posted by one call of the
+database function `ledger_post_payments` (see the migration `1ed9e7000002`), one round trip however
+many payments; elsewhere (SQLite) by the portable statements below, which follow the same steps.
 """
 
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from core.audit import audit
+from core.audit import AuditEntry, audit
+from core.db import is_postgresql, utcnow
 from core.errors import DomainError, NotFound
 from core.identifiers import is_bill_id, is_payment_id, payment_id_amount
 from core.text import digits_only, to_ascii_digits
@@ -109,6 +112,60 @@ def post_payments(session, actor, requests: list[PaymentRequest]) -> list[Paymen
     for i, request in enumerate(requests):
         if (problem := problem_with(request)) is not None:
             results[i] = PaymentResult(FAILED, error=problem)
+    if any(r is None for r in results):
+        post = _post_on_postgresql if is_postgresql(session) else _post_portably
+        post(session, actor, requests, results)
+    for i, result in enumerate(results):
+        if result.status == POSTED:  # newly posted to a contract (a duplicate is DUPLICATE)
+            signals.payment_posted.send(None, session=session, actor=actor, contract_id=result.contract_id,
+                                        amount=result.amount, bill_ids=result.settled_bill_ids,
+                                        reference=requests[i].reference, journal_id=result.journal_id)
+    return results
+
+
+_POST_ON_POSTGRESQL = text(
+    "SELECT * FROM ledger_post_payments(CAST(:keys AS text[]), CAST(:fingerprints AS text[]), "
+    "CAST(:channels AS text[]), CAST(:references AS text[]), CAST(:amounts AS bigint[]), "
+    "CAST(:paid_on AS date[]), CAST(:contract_ids AS bigint[]), CAST(:bill_ids AS text[]), "
+    "CAST(:payment_ids AS text[]), CAST(:actor_id AS integer), CAST(:actor_name AS text), "
+    "CAST(:address AS text), CAST(:client AS text), CAST(:now AS timestamptz))")
+_STATUS = {"posted": POSTED, "suspense": SUSPENSE, "duplicate": DUPLICATE}
+
+
+def _post_on_postgresql(session, actor, requests, results) -> None:
+    """The requests still without a result, posted in one round trip by the database function."""
+    indexes = [i for i, r in enumerate(results) if r is None]
+    batch = [requests[i] for i in indexes]
+    who = _audit_fields(session, actor)
+    session.flush()  # the function must see what this transaction has pending
+    rows = session.execute(_POST_ON_POSTGRESQL, {
+        "keys": [r.key for r in batch], "fingerprints": [r.fingerprint for r in batch],
+        "channels": [r.channel for r in batch], "references": [r.reference for r in batch],
+        "amounts": [r.amount for r in batch], "paid_on": [r.paid_on for r in batch],
+        "contract_ids": [r.contract_id for r in batch], "bill_ids": [r.bill_id for r in batch],
+        "payment_ids": [r.payment_id for r in batch], "actor_id": who.actor_id, "actor_name": who.actor_name,
+        "address": who.address, "client": who.client, "now": utcnow()})
+    for n, status, journal_id, contract_id, amount, bill_ids in rows:
+        i = indexes[n - 1]
+        if status == "no_account":
+            results[i] = PaymentResult(FAILED, error=NotFound("ledger.no_account", contract_id=requests[i].contract_id))
+        elif status == "conflict":
+            results[i] = PaymentResult(FAILED, journal_id, error=DomainError(
+                "ledger.idempotency_conflict", field="reference", key=requests[i].reference))
+        else:
+            results[i] = PaymentResult(_STATUS[status], journal_id, contract_id, amount, tuple(bill_ids))
+
+
+def _audit_fields(session, actor) -> AuditEntry:
+    """Who is acting and from where, as `audit` records it: read off an entry that is not kept (the
+    database function writes each payment's own entry with these fields)."""
+    entry = audit(session, actor, "ledger.payment_posted")
+    session.expunge(entry)
+    return entry
+
+
+def _post_portably(session, actor, requests, results) -> None:
+    """The requests still without a result, posted statement by statement (any database)."""
     accounts = _accounts_for(session, requests, results)
     first_by_key: dict[str, int] = {}
     for i, request in enumerate(requests):
@@ -132,13 +189,6 @@ def post_payments(session, actor, requests: list[PaymentRequest]) -> list[Paymen
                                    tuple(settled.get(i, ())))
     _replays(session, requests, results, first_by_key)
     session.flush()
-    for i in posted:
-        if results[i].status == POSTED:
-            signals.payment_posted.send(None, session=session, actor=actor,
-                                        contract_id=results[i].contract_id, amount=results[i].amount,
-                                        bill_ids=results[i].settled_bill_ids, reference=requests[i].reference,
-                                        journal_id=results[i].journal_id)
-    return results
 
 
 def _accounts_for(session, requests, results) -> dict:
