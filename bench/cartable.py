@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 
 from core.account_ops import assign_role, create_user, ensure_role  # noqa: E402
 from core.accounts import User  # noqa: E402
@@ -36,7 +36,6 @@ from core.db import db  # noqa: E402
 from core.permissions import forget_grants  # noqa: E402
 from core.regions import add_region  # noqa: E402
 from engine import queries  # noqa: E402
-from engine.models import WorkItem  # noqa: E402
 from madam.app import create_app  # noqa: E402
 
 ROLES, REGIONS, USERS, STEPS = 50, 10, 200, 40
@@ -166,8 +165,7 @@ def main() -> None:
             report("cartable page, overdue only", overdue, 50)
             report("navigation badge count", badge, 10)
             probe = users[len(users) // 2]
-            count_sql = select(func.count(WorkItem.id)).where(queries.offered_to(db.session, probe)).compile(
-                db.engine, compile_kwargs={"literal_binds": True})
+            count_sql = queries.count_offered(probe.id).compile(db.engine, compile_kwargs={"literal_binds": True})
             plan = db.session.execute(text(f"EXPLAIN ANALYZE {count_sql}")).all()
             print("badge query in PostgreSQL alone:", plan[-1][0])
             db.session.remove()

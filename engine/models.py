@@ -86,6 +86,10 @@ class WorkItem(Base):
         # The cartable reads open items only; these stay small however many items were ever completed.
         Index("ix_work_items_open_role", "role_code", "region_id", "due_at",
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        # Unassigned, unclaimed open items by role and region: the cartable's role part reads this index alone.
+        Index("ix_work_items_open_unclaimed", "role_code", "region_id", "due_at", "id",
+              postgresql_where=text("status = 'open' AND assignee_id IS NULL AND claimed_by_id IS NULL"),
+              sqlite_where=text("status = 'open' AND assignee_id IS NULL AND claimed_by_id IS NULL")),
         Index("ix_work_items_open_assignee", "assignee_id",
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
         Index("ix_work_items_open_claimed", "claimed_by_id",

@@ -3,10 +3,13 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import and_, bindparam, case, false, func, or_, select, union_all
+from sqlalchemy.orm import aliased
 
+from core.accounts import Assignment, Role
 from core.db import utcnow
 from core.permissions import role_region_ids
+from core.regions import Region
 from engine.models import Instance, InstanceEvent, ProcessVersion, WorkItem, WorkItemStatus
 
 DUE_SOON = timedelta(hours=4)
@@ -40,6 +43,48 @@ def offered_to(session, user):
                 or_(WorkItem.assignee_id == user.id, WorkItem.claimed_by_id == user.id, unassigned_for_my_roles))
 
 
+def _reach(user_id):
+    """(role code, region id) pairs where work for the user's roles reaches them: each role they hold, in
+    the region where they hold it and every region below, computed by the database in the same statement."""
+    held, below = aliased(Region), aliased(Region)
+    return (select(Role.code.label("role_code"), below.id.label("region_id")).distinct()
+            .select_from(Assignment).join(Role, Assignment.role_id == Role.id)
+            .join(held, Assignment.region_id == held.id).join(below, below.path.startswith(held.path))
+            .where(Assignment.user_id == user_id).cte("reach"))
+
+
+def _offered_parts(user_id, columns, conditions=(), with_instance=False) -> list:
+    """`offered_to` as three disjoint SELECTs, each served by its own partial index: claimed by me; referred
+    to me and claimed by nobody else… by me; and unassigned, unclaimed items for a role of mine in its
+    region (a join with the reach, read from the index alone). Their union is exactly `offered_to`."""
+    reach = _reach(user_id)
+    is_open = WorkItem.status == WorkItemStatus.OPEN
+    mine = select(*columns).select_from(WorkItem).where(is_open, WorkItem.claimed_by_id == user_id)
+    referred = (select(*columns).select_from(WorkItem)
+                .where(is_open, WorkItem.assignee_id == user_id,
+                       or_(WorkItem.claimed_by_id.is_(None), WorkItem.claimed_by_id != user_id)))
+    for_my_roles = (select(*columns).select_from(reach)
+                    .join(WorkItem, and_(WorkItem.role_code == reach.c.role_code,
+                                         WorkItem.region_id == reach.c.region_id))
+                    .where(is_open, WorkItem.assignee_id.is_(None), WorkItem.claimed_by_id.is_(None)))
+    parts = [mine, referred, for_my_roles]
+    if with_instance:
+        parts = [part.join(Instance, WorkItem.instance_id == Instance.id) for part in parts]
+    return [part.where(*conditions) for part in parts]
+
+
+def _is_offered(user_id):
+    """WorkItem.id IN (the ids of the items offered to the user), from the three offered parts."""
+    offered = union_all(*_offered_parts(user_id, [WorkItem.id.label("id")])).subquery()
+    return WorkItem.id.in_(select(offered.c.id))
+
+
+def count_offered(user_id, conditions=(), with_instance=False):
+    mine, referred, for_my_roles = (part.scalar_subquery() for part in _offered_parts(
+        user_id, [func.count()], conditions, with_instance))
+    return select(mine + referred + for_my_roles)
+
+
 @dataclass
 class InboxFilter:
     process_key: str | None = None
@@ -55,9 +100,10 @@ class InboxFilter:
 
 
 def inbox(session, user, flt: InboxFilter):
-    """(rows of (WorkItem, Instance, process name), total) for the cartable page."""
+    """(rows of (WorkItem, Instance, process name), total) for the cartable page. The page's ids come from
+    the three offered parts (their union sorted and cut to the page), then the page's rows are read."""
     now = utcnow()
-    conditions = [offered_to(session, user)]
+    conditions = []
     needs_instance = bool(flt.process_key or flt.q)
     if flt.process_key:
         conditions.append(Instance.process_key == flt.process_key)
@@ -75,24 +121,31 @@ def inbox(session, user, flt: InboxFilter):
         conditions.append(or_(Instance.business_key.contains(flt.q.strip(), autoescape=True),
                               Instance.subscriber_id.in_(flt.subscriber_ids or [-1]),
                               Instance.contract_id.in_(flt.contract_ids or [-1])))
-    # The count reads the work items alone unless a filter needs their instance.
-    counting = select(func.count(WorkItem.id))
-    if needs_instance:
-        counting = counting.join(Instance, WorkItem.instance_id == Instance.id)
-    total = session.scalar(counting.where(*conditions))
+    total = session.scalar(count_offered(user.id, conditions, needs_instance))
+    if total == 0:
+        return [], 0
+    key = WorkItem.due_at if flt.sort == "due" else WorkItem.created_at
+    offered = union_all(*_offered_parts(user.id, [WorkItem.id, key.label("key")], conditions,
+                                        needs_instance)).subquery()
+    if flt.sort == "due":
+        order, page_order = (offered.c.key.asc().nulls_last(), offered.c.id), (key.asc().nulls_last(), WorkItem.id)
+    else:
+        order, page_order = (offered.c.key.desc(), offered.c.id.desc()), (key.desc(), WorkItem.id.desc())
+    page_ids = (select(offered.c.id).order_by(*order).limit(flt.page_size)
+                .offset((flt.page - 1) * flt.page_size))
     stmt = (select(WorkItem, Instance, ProcessVersion.name)
             .join(Instance, WorkItem.instance_id == Instance.id)
             .join(ProcessVersion, Instance.version_id == ProcessVersion.id)
-            .where(*conditions))
-    order = (WorkItem.due_at.asc().nulls_last(), WorkItem.id) if flt.sort == "due" else (WorkItem.created_at.desc(),
-                                                                                        WorkItem.id.desc())
-    rows = session.execute(stmt.order_by(*order).limit(flt.page_size).offset((flt.page - 1) * flt.page_size)).all()
-    return rows, total
+            .where(WorkItem.id.in_(page_ids.scalar_subquery())).order_by(*page_order))
+    return session.execute(stmt).all(), total
 
 
 def inbox_count(session, user) -> int:
-    """The navigation badge: how many items wait for me."""
-    return session.scalar(select(func.count(WorkItem.id)).where(offered_to(session, user)))
+    """The navigation badge: how many items wait for me (one statement, index-only on PostgreSQL)."""
+    return session.scalar(_BADGE, {"user_id": user.id})
+
+
+_BADGE = count_offered(bindparam("user_id"))
 
 
 def counts_per_procedure(session, user) -> list[tuple[str, str, int, int]]:
@@ -102,20 +155,19 @@ def counts_per_procedure(session, user) -> list[tuple[str, str, int, int]]:
                    func.sum(case((WorkItem.due_at < now, 1), else_=0)))
             .select_from(WorkItem).join(Instance, WorkItem.instance_id == Instance.id)
             .join(ProcessVersion, Instance.version_id == ProcessVersion.id)
-            .where(offered_to(session, user)).group_by(Instance.process_key).order_by(Instance.process_key))
+            .where(_is_offered(user.id)).group_by(Instance.process_key).order_by(Instance.process_key))
     return [(key, name, count, int(overdue or 0)) for key, name, count, overdue in session.execute(stmt)]
 
 
 def step_choices(session, user) -> list[tuple[str, str]]:
     """(task name, title) of the steps among my open items: the step filter's options."""
-    stmt = (select(WorkItem.task_name, func.max(WorkItem.title)).where(offered_to(session, user))
+    stmt = (select(WorkItem.task_name, func.max(WorkItem.title)).where(_is_offered(user.id))
             .group_by(WorkItem.task_name).order_by(func.max(WorkItem.title)))
     return [(name, title) for name, title in session.execute(stmt)]
 
 
 def overdue_count(session, user) -> int:
-    return session.scalar(select(func.count(WorkItem.id)).where(offered_to(session, user),
-                                                                WorkItem.due_at < utcnow()))
+    return session.scalar(count_offered(user.id, [WorkItem.due_at < utcnow()]))
 
 
 def timeline(session, instance_id: int) -> list[InstanceEvent]:

@@ -193,3 +193,55 @@ def test_a_request_can_be_started_for_a_contract_and_a_wrong_number_is_refused(c
     assert started.status_code == 302
     instance = session.scalar(select(Instance))
     assert (instance.contract_id, instance.subscriber_id) == (contract.id, contract.subscriber_id)
+
+
+def test_the_inbox_offers_exactly_my_items_whoever_holds_them_and_wherever_they_are(session, demo):
+    """Mine: claimed by me, referred to me, or unclaimed for my role in my region or below. Not: another
+    region, another role, claimed by or referred to someone else, done."""
+    from datetime import timedelta
+
+    from core.db import utcnow
+    from tests.engine_support import deploy_test_request
+
+    clerk, inspector = demo["clerk"], demo["inspector"]
+    deploy_test_request(session, demo["analyst"])
+    case = runtime.start_instance(session, clerk, "test_request", region(session, "shiraz-2"))  # not clerk's
+    here, below, elsewhere = (region(session, code).id for code in ("shiraz-1", "shiraz-1-maali", "shiraz-2"))
+    now = utcnow()
+    rows = {  # name: (role, region, claimed by, referred to, status, due in hours), offered to the clerk?
+        "unclaimed here": (("counter_clerk", here, None, None, "open", -2), True),
+        "unclaimed below": (("counter_clerk", below, None, None, "open", 5), True),
+        "claimed by me": (("counter_clerk", here, clerk, None, "open", 1), True),
+        "other role, claimed by me": (("inspector", here, clerk, None, "open", 7), True),
+        "referred to me, claimed": (("inspector", elsewhere, clerk, clerk, "open", -1), True),
+        "referred to me, unclaimed": (("inspector", here, None, clerk, "open", 3), True),
+        "another region": (("counter_clerk", elsewhere, None, None, "open", 2), False),
+        "another role": (("inspector", here, None, None, "open", 2), False),
+        "claimed by another": (("counter_clerk", here, inspector, None, "open", 2), False),
+        "referred to another": (("counter_clerk", here, None, inspector, "open", 2), False),
+        "done": (("counter_clerk", here, clerk, None, "completed", 2), False),
+    }
+    ids = {}
+    for n, (name, ((role, region_id, claimer, referee, status, hours), _offered)) in enumerate(rows.items()):
+        item = WorkItem(instance_id=case.id, task_id=f"t{n}", task_name=f"step{n}", title=name, role_code=role,
+                        region_id=region_id, status=status, claimed_by_id=getattr(claimer, "id", None),
+                        assignee_id=getattr(referee, "id", None), due_at=now + timedelta(hours=hours),
+                        created_at=now - timedelta(minutes=n))
+        session.add(item)
+        session.flush()
+        ids[name] = item.id
+    expected = sorted((name for name, (_row, offered) in rows.items() if offered),
+                      key=lambda name: rows[name][0][5])  # by due time
+
+    page, total = queries.inbox(session, clerk, queries.InboxFilter())
+    assert [row[0].title for row in page] == expected and total == len(expected) == 6
+    assert queries.inbox_count(session, clerk) == 6
+    assert queries.overdue_count(session, clerk) == 2
+    second, total = queries.inbox(session, clerk, queries.InboxFilter(page=2, page_size=4))
+    assert [row[0].title for row in second] == expected[4:] and total == 6
+    received, _ = queries.inbox(session, clerk, queries.InboxFilter(sort="received", page_size=2))
+    assert [row[0].id for row in received] == sorted(ids[name] for name in expected)[:2]  # newest first
+    overdue, total = queries.inbox(session, clerk, queries.InboxFilter(due="overdue"))
+    assert [row[0].title for row in overdue] == ["unclaimed here", "referred to me, claimed"] and total == 2
+    by_request, total = queries.inbox(session, clerk, queries.InboxFilter(q=case.business_key[-6:]))
+    assert total == 6 and {row[1].id for row in by_request} == {case.id}
