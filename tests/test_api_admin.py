@@ -70,7 +70,7 @@ def test_webhook_page_shows_the_secret_once_and_the_log_lists_deliveries(client,
     session.commit()
     webhooks.deliver_due(session)
     log = client.get("/admin/api/deliveries")
-    assert log.status_code == 200 and "payment.posted" in log.get_data(as_text=True)
+    assert log.status_code == 200 and "پرداخت ثبت شد" in log.get_data(as_text=True)
     [delivery] = session.scalars(select(WebhookDelivery)).all()
     again = client.post(f"/admin/api/deliveries/{delivery.id}/redeliver",
                         data={"csrf_token": csrf_token_from(log.get_data(as_text=True))})

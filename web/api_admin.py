@@ -6,6 +6,7 @@
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,6 +18,14 @@ from core.regions import Region
 from web.access import requires
 
 bp = Blueprint("api_admin", __name__, url_prefix="/admin/api")
+
+EVENT_LABELS = {"request.completed": _l("Request completed"), "payment.posted": _l("Payment posted"),
+                "bill.issued": _l("Bill issued")}
+
+
+@bp.app_template_filter("webhook_event")
+def webhook_event(code: str) -> str:
+    return str(EVENT_LABELS.get(code, code))
 
 
 def service():
