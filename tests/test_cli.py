@@ -62,10 +62,10 @@ def _counts(app):
 def test_demo_load_is_idempotent(run, app):
     first = run("demo", "load")
     assert first.exit_code == 0 and "clerk" in first.output and "madam1403" in first.output
-    assert _counts(app)[:2] == (8, 8)
+    assert _counts(app)[:2] == (9, 9)  # a user for each standard role
     first_counts = _counts(app)
-    assert first_counts[3:] == (3, 3)  # three requests in flight, one open step each
-    assert "3 requests left in flight" in first.output
+    assert first_counts[3:] == (20, 19)  # requests in flight across the procedures; one waits for a payment
+    assert "20 requests left in flight" in first.output
     second = run("demo", "load")
     assert second.exit_code == 0
     assert _counts(app) == first_counts
