@@ -76,9 +76,11 @@ def ledger_lines(n: int, regions: list[tuple[int, str]], today: date, seed: int)
                 paid = paid // 1000 * 1000
                 if paid <= 0:
                     continue
-                journal += 1
                 channel = rng.choice(CHANNELS)
-                paid_on = min(due + timedelta(days=rng.randrange(-10, 30)), today)
+                paid_on = due + timedelta(days=rng.randrange(-10, 30))
+                if paid_on > today:  # paid early, in the last ten days
+                    paid_on = today - timedelta(days=rng.randrange(0, 10))
+                journal += 1
                 out["journals"].append(f"{journal}\tpayment\t{i}\tpayment:{channel}:R{journal}\t\t\\N\t{paid_on}\t\t"
                                        f"\\N\t\\N\t{paid_on} 08:00+00\n")
                 posting += 2

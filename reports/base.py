@@ -106,6 +106,8 @@ class Report:
     groups: tuple[tuple[str, object], ...] = ()  # (value, label) of the `group` filter, first is the default
     notes: tuple = field(default=())  # what the reader should know about how figures are read
     columns_by_group: dict = field(default_factory=dict)  # a grouping whose rows have other columns
+    # (flt) -> whether the rows are few (a summary per day, per step…): read once, counted and paged in memory
+    materialize: Callable = lambda flt: False
 
     def columns_for(self, flt: ReportFilter) -> list[Column]:
         return self.columns_by_group.get(flt.group, self.columns)
@@ -126,6 +128,11 @@ class Page:
 
 def run_page(ctx: Context, report: Report, flt: ReportFilter, page: int = 1, page_size: int = 25) -> Page:
     stmt = report.statement(ctx, flt)
+    if report.materialize(flt):  # a summary's few rows: one pass instead of one for the count and one for the page
+        rows = [dict(r) for r in ctx.session.execute(stmt).mappings()]
+        totals = {c.key: sum(int(r[c.key] or 0) for r in rows) for c in report.columns_for(flt) if c.total}
+        shown = rows[(page - 1) * page_size: page * page_size]
+        return Page(report.decorate(ctx, flt, shown), len(rows), totals, page, page_size)
     totals = report.totals(ctx, report, flt, stmt)
     rows = [dict(r) for r in ctx.session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).mappings()]
     return Page(report.decorate(ctx, flt, rows), totals.pop("count"), totals, page, page_size)

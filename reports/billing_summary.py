@@ -99,6 +99,7 @@ def chart(ctx, flt):
 REPORT = Report(
     key="billing_summary", title=_l("Billing summary"),
     description=_l("Bills issued per run and per period: how many, and for how much."),
+    materialize=lambda flt: True,
     columns=RUN_COLUMNS, columns_by_group={PER_PERIOD: PERIOD_COLUMNS}, statement=statement, chart=chart,
     filters=("date_from", "date_to", "region_id", "utility", "group"),
     groups=((PER_RUN, _l("Per run")), (PER_PERIOD, _l("Per period"))),

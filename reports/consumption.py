@@ -69,6 +69,7 @@ def chart(ctx, flt):
 REPORT = Report(
     key="consumption", title=_l("Consumption by tariff type, region and month"),
     description=_l("What the issued bills measured, per month, tariff type and region."),
+    materialize=lambda flt: True,
     columns=COLUMNS, statement=statement, chart=chart,
     filters=("date_from", "date_to", "region_id", "utility", "tariff_type"),
     notes=(_l("Months are the bills' periods; the dates pick the months they fall in."),

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.audit import AuditEntry
 from core.db import Base, TZDateTime, utcnow
-from ledger.models import Account, Payment
+from ledger.models import Account, Journal, Payment
 from subscribers.models import Outage
 
 BIGINT = BigInteger().with_variant(Integer, "sqlite")
@@ -42,8 +42,11 @@ class ExportJob(Base):
 
 
 # Indexes the reports read by, on the tables of the packages below (declared here, created by the reports'
-# migration): debtors from the largest debt down, collections by day, a meter's audit entries.
+# migration): debtors from the largest debt down, collections by day (and the few reversals), a meter's audit
+# entries, outages by time.
 Index("ix_report_accounts_kind_balance", Account.kind, Account.balance, Account.id, Account.region_id)
 Index("ix_report_payments_paid_on", Payment.paid_on)
 Index("ix_report_audit_object", AuditEntry.object_type, AuditEntry.object_id)
 Index("ix_report_outages_starts_at", Outage.starts_at)
+Index("ix_report_journals_reversals", Journal.reverses_id, postgresql_where=Journal.reverses_id.is_not(None),
+      sqlite_where=Journal.reverses_id.is_not(None))

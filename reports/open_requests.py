@@ -76,6 +76,7 @@ def chart(ctx, flt):
 REPORT = Report(
     key="open_requests", title=_l("Open requests by procedure and step"),
     description=_l("Where open requests wait, how many are overdue, and how long each step takes."),
+    materialize=lambda flt: True,
     columns=COLUMNS, statement=statement, chart=chart,
     filters=("date_from", "date_to", "region_id", "process_key"),
     notes=(_l("The dates filter the requests by the day they were started."),),

@@ -148,7 +148,8 @@ REPORT = Report(
     columns=SUBSCRIBER_COLUMNS, columns_by_group={PER_REGION: REGION_COLUMNS},
     statement=statement, chart=chart, defaults=defaults,
     filters=("date_from", "date_to", "region_id", "utility", "planned", "group"),
-    groups=((PER_SUBSCRIBER, _l("Per subscriber")), (PER_REGION, _l("Per region"))),
+    groups=((PER_REGION, _l("Per region")), (PER_SUBSCRIBER, _l("Per subscriber"))),
+    materialize=lambda flt: flt.group == PER_REGION,
     notes=(_l("An outage that names no service points reaches every contract of its utility in its region."),
            _l("Durations are counted inside the period; an outage still going counts until now.")),
 )

@@ -340,12 +340,12 @@ def test_broken_meters(session, world):
 
 
 def test_outages_per_subscriber(session, world):
-    page = run(session, world, outages.REPORT, **last_30_days(world))
+    page = run(session, world, outages.REPORT, group="subscriber", **last_30_days(world))
     assert [(r["subscription_no"], r["outages"], r["planned"], r["unplanned"], r["seconds"]) for r in page.rows] == [
         (sub(world, "G")[0], 2, 1, 1, 5 * 3600), (sub(world, "H")[0], 1, 0, 1, 3 * 3600),
         (sub(world, "A")[0], 1, 1, 0, 2 * 3600), (sub(world, "E")[0], 1, 0, 1, 3600)]
     assert page.totals == {"outages": 5, "planned": 2, "unplanned": 3, "seconds": 11 * 3600}
-    planned = run(session, world, outages.REPORT, planned="planned", **last_30_days(world))
+    planned = run(session, world, outages.REPORT, group="subscriber", planned="planned", **last_30_days(world))
     assert names(planned) == sub(world, "A", "G")  # 2 hours each: by contract
 
 
@@ -425,7 +425,8 @@ def test_every_report_shows_only_the_users_regions(session, world):
     assert [r["kind"] for r in run(session, world, deadlines.REPORT, user=reporter).rows] == ["grace"]
     assert [r["serial"] for r in run(session, world, broken_meters.REPORT, user=reporter).rows] == [
         world.meters["E"].serial]
-    assert names(run(session, world, outages.REPORT, user=reporter, **last_30_days(world))) == sub(world, "A", "E")
+    reached = run(session, world, outages.REPORT, user=reporter, group="subscriber", **last_30_days(world))
+    assert names(reached) == sub(world, "A", "E")
     paid = run(session, world, collections.REPORT, user=reporter, **last_30_days(world))
     assert [r["channel"] for r in paid.rows] == ["bank", "internet"]
     steps = run(session, world, open_requests.REPORT, user=reporter, process_key="rpt_procedure")

@@ -38,9 +38,12 @@ def upgrade():
     op.create_index('ix_report_payments_paid_on', 'ledger_payments', ['paid_on'], unique=False)
     op.create_index('ix_report_audit_object', 'audit_log', ['object_type', 'object_id'], unique=False)
     op.create_index('ix_report_outages_starts_at', 'outages', ['starts_at'], unique=False)
+    op.create_index('ix_report_journals_reversals', 'ledger_journals', ['reverses_id'], unique=False,
+                    postgresql_where=sa.text('reverses_id IS NOT NULL'), sqlite_where=sa.text('reverses_id IS NOT NULL'))
 
 
 def downgrade():
+    op.drop_index('ix_report_journals_reversals', table_name='ledger_journals')
     op.drop_index('ix_report_outages_starts_at', table_name='outages')
     op.drop_index('ix_report_audit_object', table_name='audit_log')
     op.drop_index('ix_report_payments_paid_on', table_name='ledger_payments')
