@@ -83,7 +83,7 @@ CONNECTION = {"service": "electricity-1-25", "tariff_type": "residential", "buil
               "alley": "کوچه ۸", "plaque": "۱۲", "unit": "", "postal_code": "7134511111", "location": None,
               "documents": ["national_card", "deed"], "description": ""}
 SURVEY = {"survey_date": "2026-11-26", "feasible": "yes", "survey_location": {"lat": 29.6123, "lng": 52.5311},
-          "network_distance": 15, "photo_attached": True, "survey_note": "شبکه هوایی در نزدیکی ملک"}
+          "network_distance": 15, "site_photo": None, "survey_note": "شبکه هوایی در نزدیکی ملک"}
 
 
 def _new_connection(d: _Demo):

@@ -24,7 +24,7 @@ from tests.test_procedure_helpers import (
 )
 
 SURVEY = {"survey_date": "2026-11-20", "feasible": "yes", "survey_location": {"lat": 29.6123, "lng": 52.5311},
-          "network_distance": 12, "photo_attached": True, "survey_note": "پست هوایی در ۱۲ متری"}
+          "network_distance": 12, "site_photo": None, "survey_note": "پست هوایی در ۱۲ متری"}
 INSTALLATION = {"meter_id": None, "initial_reading": 3, "installed_on": "2026-11-25", "sealed": True,
                 "installation_note": ""}
 
