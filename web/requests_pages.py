@@ -13,10 +13,12 @@ from core.permissions import role_region_paths
 from core.regions import Region
 from engine import cartable, queries, runtime
 from engine.catalogue import latest_versions, start_roles
-from engine.models import WorkItem, WorkItemStatus
+from engine.models import InstanceEvent, WorkItem, WorkItemStatus
 from subscribers.models import Contract
 from web.access import region_choices, requires
 from web.lookups import form_lookups, lookup_urls
+
+CLOSING_WORDS = ("انجام شد", "رد شد", "لغو شد")  # how request.close begins its note
 
 bp = Blueprint("requests", __name__)
 
@@ -84,4 +86,22 @@ def start():
 def mine():
     page = max(request.args.get("page", 1, type=int), 1)
     rows, total = queries.my_requests(db.session, current_user, page=page)
-    return render_template("requests/mine.html", rows=rows, total=total, page=page, page_size=25)
+    return render_template("requests/mine.html", rows=rows, total=total, page=page, page_size=25,
+                           outcomes=_outcomes([instance.id for instance, _name in rows if instance.status in
+                                               ("completed", "terminated")]))
+
+
+def _outcomes(instance_ids: list[int]) -> dict[int, str]:
+    """How each finished request ended, as its closing step wrote on its timeline ("رد شد: …")."""
+    if not instance_ids:
+        return {}
+    notes = db.session.execute(
+        select(InstanceEvent.instance_id, InstanceEvent.action, InstanceEvent.note)
+        .where(InstanceEvent.instance_id.in_(instance_ids), InstanceEvent.note.is_not(None),
+               InstanceEvent.action.in_(("commented", "terminated")))
+        .order_by(InstanceEvent.instance_id, InstanceEvent.id)).tuples().all()
+    ends = {}
+    for instance_id, action, note in notes:
+        if action == "terminated" or note.startswith(CLOSING_WORDS):
+            ends[instance_id] = note
+    return ends
