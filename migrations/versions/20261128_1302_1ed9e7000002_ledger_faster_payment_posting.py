@@ -52,9 +52,11 @@ CREATE FUNCTION ledger_post_payments(
 RETURNS TABLE (r_n integer, r_status text, r_journal_id bigint, r_contract_id bigint, r_amount bigint,
                r_bill_ids text[])
 LANGUAGE plpgsql
--- Each statement is planned once per connection. Planning them afresh on every call cost more than
--- running them; they are written so that one plan suits one row or thousands (lookups by key).
+-- Each statement is planned once per connection: planning them afresh on every call cost more than
+-- running them. One plan suits one row or thousands because every table is read by key, through an
+-- index; no seq scan, even one planned while a table was still small (a fresh database filling up).
 SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
 AS $$
 DECLARE
     v_account bigint[];   -- per request: the receivable it pays (null: none, see r_status)
