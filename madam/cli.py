@@ -173,8 +173,14 @@ def process():
 @with_appcontext
 def process_validate(files, forms_dir):
     """Print a JSON verdict per file: {"file", "ok", "errors": [{"element", "message"}]}."""
+    from sqlalchemy import inspect
+
     from engine.catalogue import validate_file
 
+    if not inspect(db.engine).has_table("roles"):  # the lanes are checked against the roles in the database
+        click.echo("The database is not set up yet: run `madam db upgrade` (and `madam demo load` for the "
+                   "standard roles) first.", err=True)
+        sys.exit(2)
     ok = True
     for name in files:
         verdict = validate_file(db.session, Path(name), Path(forms_dir) if forms_dir else REPO_ROOT / "forms")

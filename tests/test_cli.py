@@ -11,6 +11,7 @@ from core.db import db
 from core.regions import Region
 from engine.models import Instance, WorkItem
 from madam.cli import main
+from madam.settings import REPO_ROOT
 from tests.conftest import TEST_DB_URL, TEST_REDIS_URL
 
 
@@ -127,3 +128,9 @@ def test_process_validate_speaks_persian_naming_each_element(run, tmp_path):
     assert result.exit_code == 1 and verdict["file"] == str(diagram) and not verdict["ok"]
     messages = {e["element"]: e["message"] for e in verdict["errors"]}
     assert messages["approve"].startswith("فرم «no_such_form» وظیفهٔ «approve» وجود ندارد؛ فرم‌های موجود: ")
+
+
+def test_process_validate_on_a_database_not_set_up_says_so_without_a_traceback(run, monkeypatch, tmp_path):
+    monkeypatch.delenv("MADAM_DATABASE_URL")  # the embedded SQLite file, never migrated
+    result = run("process", "validate", str(REPO_ROOT / "processes" / "new_connection.bpmn"))
+    assert result.exit_code == 2 and "madam db upgrade" in result.output and "Traceback" not in result.output
