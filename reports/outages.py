@@ -59,14 +59,14 @@ def _outages(ctx, flt):
 
 
 def _reached(ctx, flt, outages):
-    """(outage id, contract id) of every contract each outage reached, limited to the user's regions."""
+    """(outage id, contract id, its region) of every contract each outage reached, in the user's regions."""
     live = or_(Contract.end_date.is_(None), Contract.end_date >= func.date(outages.c.starts_at))
-    by_point = (select(outages.c.id.label("outage_id"), Contract.id.label("contract_id"))
+    by_point = (select(outages.c.id.label("outage_id"), Contract.id.label("contract_id"), Contract.region_id)
                 .join(outage_service_points, outage_service_points.c.outage_id == outages.c.id)
                 .join(Contract, Contract.service_point_id == outage_service_points.c.service_point_id)
                 .where(outages.c.named, live))
     outage_region, below = aliased(Region), aliased(Region)
-    by_region = (select(outages.c.id.label("outage_id"), Contract.id.label("contract_id"))
+    by_region = (select(outages.c.id.label("outage_id"), Contract.id.label("contract_id"), Contract.region_id)
                  .join(outage_region, outage_region.id == outages.c.region_id)
                  .join(below, below.path.startswith(outage_region.path))
                  .join(Contract, Contract.region_id == below.id)
@@ -77,7 +77,8 @@ def _reached(ctx, flt, outages):
         by_point = by_point.where(in_region(Contract.region_id, flt.region_id))
         by_region = by_region.where(in_region(Contract.region_id, flt.region_id))
     by_point, by_region = ctx.scope(by_point, Contract.region_id), ctx.scope(by_region, Contract.region_id)
-    return union_all(by_point, by_region).subquery("reached")
+    # A CTE: the per-region summary reads these pairs twice, and PostgreSQL then computes them once.
+    return union_all(by_point, by_region).cte("reached")
 
 
 def _flag(outages, planned: bool):
@@ -103,8 +104,7 @@ def _per_subscriber(ctx, flt):
 def _per_region(ctx, flt):
     outages = _outages(ctx, flt)
     reached = _reached(ctx, flt, outages)
-    pairs = (select(Contract.region_id, reached.c.outage_id, reached.c.contract_id)
-             .join(Contract, Contract.id == reached.c.contract_id).subquery())
+    pairs = reached
     people = (select(pairs.c.region_id, func.count(func.distinct(pairs.c.contract_id)).label("subscribers"),
                      func.sum(outages.c.seconds).label("subscriber_seconds"))
               .join(outages, outages.c.id == pairs.c.outage_id).group_by(pairs.c.region_id).subquery())
