@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from core.errors import DomainError
 from core.identifiers import is_payment_id, make_payment_id, payment_id_amount
-from ledger import terms
+from ledger import signals, terms
 from ledger.bank_file import import_bank_file
 from ledger.models import Account, Installment, Journal, JournalKind
 from ledger.payments import PaymentRequest, post_payment
@@ -118,3 +118,28 @@ def test_grace_periods_and_the_debtor_queries(session, demo):
     assert {a.contract_id for a, _, _ in session.execute(overdue(after))} == {1001, 1002}
     pay(session, actor, 1001, 400_000, "C1", on=date(2025, 3, 10))
     assert terms.grace_status(session, grace, after).state == "kept"
+
+
+def test_each_payment_a_bank_file_posts_to_a_contract_sends_payment_posted_once(session, demo):
+    actor = demo["finance"]
+    for contract_id in (1001, 1002):
+        open_account(session, actor, contract_id)
+        issue_bill(session, actor, contract_id, 500_000)
+    lines = [_payment_line(1001, 200_000, "S-1"), _payment_line(1002, 500_000, "S-2"),
+             _payment_line(1001, 300_000, "S-3"),
+             _payment_line(9999, 1_000, "S-4"),  # no such contract: suspense, nobody to wake
+             _payment_line(1001, 200_000, "S-1")]  # the same payment again: posted once, heard once
+    heard = []
+
+    def listener(_sender, **kw):
+        heard.append((kw["contract_id"], kw["amount"], kw["reference"], kw["journal_id"], tuple(kw["bill_ids"])))
+
+    signals.payment_posted.connect(listener)
+    try:
+        report = import_bank_file(session, actor, "\n".join(lines))
+    finally:
+        signals.payment_posted.disconnect(listener)
+    assert [r.status for r in report] == ["posted", "posted", "posted", "suspense", "duplicate"]
+    assert heard == [(1001, 200_000, "S-1", report[0].journal_id, ()),
+                     (1002, 500_000, "S-2", report[1].journal_id, (bill_id_of(1002),)),
+                     (1001, 300_000, "S-3", report[2].journal_id, (bill_id_of(1001),))]
