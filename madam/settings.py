@@ -15,6 +15,7 @@ MADAM_LEDGER_APPROVAL_LIMIT  rials above which an adjustment, refund or write-of
 MADAM_UPLOAD_DIR             where uploaded documents are kept (default MADAM_DATA_DIR/uploads; never under web/)
 MADAM_MAP_TILE_URL           the map tiles' URL template (default OpenStreetMap's); its origin is allowed by the CSP
 MADAM_COMPANY_CODE           the company's 3-digit code in bill IDs (default 101)
+MADAM_REPORTS_EXPORT_ROW_LIMIT  rows a report exports within the request; more run as a background job (5000)
 """
 
 import os
@@ -95,6 +96,7 @@ def load_settings(env=None) -> dict:
         "MADAM_LOGIN_LOCKOUT": timedelta(minutes=_int(env, "MADAM_LOGIN_LOCKOUT_MINUTES", 15)),
         "MAX_CONTENT_LENGTH": _int(env, "MADAM_UPLOAD_MAX_MB", 10) * 1024 * 1024,
         "MADAM_LEDGER_APPROVAL_LIMIT": _int(env, "MADAM_LEDGER_APPROVAL_LIMIT", 50_000_000),
+        "MADAM_REPORTS_EXPORT_ROW_LIMIT": _int(env, "MADAM_REPORTS_EXPORT_ROW_LIMIT", 5000),
         "MADAM_UPLOAD_DIR": str(Path(env.get("MADAM_UPLOAD_DIR") or data_dir / "uploads").resolve()),
         "MADAM_MAP_TILE_URL": env.get("MADAM_MAP_TILE_URL") or "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         "MADAM_COMPANY_CODE": env.get("MADAM_COMPANY_CODE") or "101",
