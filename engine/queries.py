@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, bindparam, case, false, func, or_, select, union_all
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, bindparam, case, false, func, literal_column, or_, select, union_all
+from sqlalchemy.orm import aliased, defer
 
 from core.accounts import Assignment, Role
 from core.db import utcnow
@@ -58,7 +58,8 @@ def _offered_parts(user_id, columns, conditions=(), with_instance=False) -> list
     to me and claimed by nobody else… by me; and unassigned, unclaimed items for a role of mine in its
     region (a join with the reach, read from the index alone). Their union is exactly `offered_to`."""
     reach = _reach(user_id)
-    is_open = WorkItem.status == WorkItemStatus.OPEN
+    # 'open' written into the SQL, not bound: a prepared statement's generic plan can then use the partial indexes.
+    is_open = WorkItem.status == literal_column(f"'{WorkItemStatus.OPEN}'")
     mine = select(*columns).select_from(WorkItem).where(is_open, WorkItem.claimed_by_id == user_id)
     referred = (select(*columns).select_from(WorkItem)
                 .where(is_open, WorkItem.assignee_id == user_id,
@@ -136,7 +137,8 @@ def inbox(session, user, flt: InboxFilter):
     stmt = (select(WorkItem, Instance, ProcessVersion.name)
             .join(Instance, WorkItem.instance_id == Instance.id)
             .join(ProcessVersion, Instance.version_id == ProcessVersion.id)
-            .where(WorkItem.id.in_(page_ids.scalar_subquery())).order_by(*page_order))
+            .where(WorkItem.id.in_(page_ids.scalar_subquery())).order_by(*page_order)
+            .options(defer(Instance.state)))  # the page shows no workflow state
     return session.execute(stmt).all(), total
 
 

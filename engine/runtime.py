@@ -181,7 +181,7 @@ def _sync(session, instance: Instance, workflow) -> None:
     """Bring work items, timers and message waits in line with the workflow's ready and waiting tasks."""
     now = utcnow()
     ready = {str(task.id): task for task in ready_user_tasks(workflow)}
-    open_items = {item.task_id: item for item in session.scalars(
+    open_items = {} if not instance.state else {item.task_id: item for item in session.scalars(  # b"": just started
         select(WorkItem).where(WorkItem.instance_id == instance.id, WorkItem.status == WorkItemStatus.OPEN))}
     for task_id, item in open_items.items():
         if task_id not in ready:
