@@ -1,6 +1,6 @@
 """In-app notifications: who hears about a new, referred or returned work item."""
 
-from sqlalchemy import BigInteger, String, insert, literal, select, update
+from sqlalchemy import BigInteger, String, bindparam, insert, select, update
 
 from core.accounts import Assignment, Role, User
 from core.db import TZDateTime, utcnow
@@ -10,7 +10,7 @@ from engine.models import Notification
 MAX_FAN_OUT = 200  # a role held by more people than this is better served by the cartable itself
 
 
-def _holders(role_code: str, region_id: int):
+def _holders(role_code, region_id):
     """Active users holding the role in the region or in a region above it."""
     region_path = select(Region.path).where(Region.id == region_id).scalar_subquery()
     return (select(Assignment.user_id).distinct()
@@ -20,8 +20,17 @@ def _holders(role_code: str, region_id: int):
             .limit(MAX_FAN_OUT))
 
 
+# Built once: constructing a statement costs more client time than running it here.
+_HOLDERS = _holders(bindparam("role_code"), bindparam("region_id"))
+_NOTIFY_HOLDERS = insert(Notification.__table__).from_select(
+    ["user_id", "kind", "work_item_id", "instance_id", "text", "created_at"],
+    select(_HOLDERS.subquery().c.user_id, bindparam("kind", type_=String), bindparam("work_item_id", type_=BigInteger),
+           bindparam("instance_id", type_=BigInteger), bindparam("text", type_=String),
+           bindparam("created_at", type_=TZDateTime())))
+
+
 def holders_of(session, role_code: str, region_id: int) -> list[int]:
-    return list(session.scalars(_holders(role_code, region_id)))
+    return list(session.scalars(_HOLDERS, {"role_code": role_code, "region_id": region_id}))
 
 
 def _field(item, name: str):
@@ -40,13 +49,10 @@ def notify(session, user_ids, kind: str, item, text: str = "") -> None:
 
 def notify_role(session, role_code: str, kind: str, item, text: str = "") -> None:
     """Tell every holder of the role in the item's region, in one INSERT … SELECT."""
-    holders = _holders(role_code, _field(item, "region_id")).subquery()
-    columns = Notification.__table__.c
-    session.execute(insert(Notification.__table__).from_select(
-        [columns.user_id, columns.kind, columns.work_item_id, columns.instance_id, columns.text, columns.created_at],
-        select(holders.c.user_id, literal(kind, String), literal(_field(item, "id"), BigInteger),
-               literal(_field(item, "instance_id"), BigInteger), literal((text or "")[:300], String),
-               literal(utcnow(), TZDateTime()))))
+    session.execute(_NOTIFY_HOLDERS, {
+        "role_code": role_code, "region_id": _field(item, "region_id"), "kind": kind,
+        "work_item_id": _field(item, "id"), "instance_id": _field(item, "instance_id"),
+        "text": (text or "")[:300], "created_at": utcnow()})
 
 
 def notify_new_item(session, item) -> None:

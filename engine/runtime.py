@@ -7,7 +7,7 @@ from uuid import UUID
 import jdatetime
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -40,17 +40,14 @@ def next_business_key(session) -> str:
     """`1405-000123`: the Jalali year and a sequence that restarts each year. One UPDATE … RETURNING bumps
     the year's counter and keeps its row locked until the transaction ends, so numbers are never shared."""
     year = jdatetime.date.fromgregorian(date=as_tehran(utcnow()).date()).year
-    counters = BusinessKeySequence.__table__
-    bump = (update(counters).where(counters.c.year == year).values(last=counters.c.last + 1)
-            .returning(counters.c.last))
-    last = session.execute(bump).scalar()
+    last = session.execute(_BUMP_COUNTER, {"this_year": year}).scalar()
     if last is None:  # the year's first request
         try:
             with session.begin_nested():
-                session.execute(insert(counters).values(year=year, last=0))
+                session.execute(insert(_COUNTERS).values(year=year, last=0))
         except IntegrityError:
             pass  # another request created this year's row first: its lock orders us after it
-        last = session.execute(bump).scalar_one()
+        last = session.execute(_BUMP_COUNTER, {"this_year": year}).scalar_one()
     return f"{year}-{last:06d}"
 
 
@@ -78,11 +75,24 @@ def start_instance(session, actor, process_key: str, region: Region, data: dict 
     return instance
 
 
+# The statements of every step, built once: constructing a statement costs more client time than running it.
+_COUNTERS = BusinessKeySequence.__table__
+_BUMP_COUNTER = (update(_COUNTERS).where(_COUNTERS.c.year == bindparam("this_year"))
+                 .values(last=_COUNTERS.c.last + 1).returning(_COUNTERS.c.last))
+_LOCK = (select(Instance).where(Instance.id == bindparam("instance_id")).options(joinedload(Instance.version))
+         .with_for_update(of=Instance).execution_options(populate_existing=True))
+_LOCK_ITEM = (select(Instance, WorkItem).join(WorkItem, WorkItem.instance_id == Instance.id)
+              .where(WorkItem.id == bindparam("work_item_id")).options(joinedload(Instance.version))
+              .with_for_update(of=(Instance.__table__, WorkItem.__table__)).execution_options(populate_existing=True))
+_OPEN_ITEMS = select(WorkItem).where(WorkItem.instance_id == bindparam("instance_id"),
+                                     WorkItem.status == WorkItemStatus.OPEN)
+_INSERT_ITEMS = insert(WorkItem.__table__).returning(WorkItem.__table__.c.id, sort_by_parameter_order=True)
+
+
 def lock(session, instance_id: int) -> Instance:
     """The instance row, locked until the transaction ends: every change to an instance goes through here.
     Its version comes in the same round trip."""
-    instance = session.scalar(select(Instance).where(Instance.id == instance_id).options(joinedload(Instance.version))
-                              .with_for_update(of=Instance).execution_options(populate_existing=True))
+    instance = session.scalar(_LOCK, {"instance_id": instance_id})
     if instance is None:
         raise DomainError("instance.unknown", instance_id=instance_id)
     return instance
@@ -91,11 +101,7 @@ def lock(session, instance_id: int) -> Instance:
 def lock_item(session, work_item_id: int) -> tuple[Instance, WorkItem]:
     """A work item and its instance, both rows locked and read in one round trip. Whoever waited for the
     locks reads the rows as the transaction before it left them (PostgreSQL re-reads locked rows)."""
-    row = session.execute(
-        select(Instance, WorkItem).join(WorkItem, WorkItem.instance_id == Instance.id)
-        .where(WorkItem.id == work_item_id).options(joinedload(Instance.version))
-        .with_for_update(of=(Instance.__table__, WorkItem.__table__)).execution_options(populate_existing=True)
-    ).one_or_none()
+    row = session.execute(_LOCK_ITEM, {"work_item_id": work_item_id}).one_or_none()
     if row is None:
         raise DomainError("work_item.unknown", work_item_id=work_item_id)
     return row
@@ -181,16 +187,14 @@ def _sync(session, instance: Instance, workflow) -> None:
     """Bring work items, timers and message waits in line with the workflow's ready and waiting tasks."""
     now = utcnow()
     ready = {str(task.id): task for task in ready_user_tasks(workflow)}
-    open_items = {} if not instance.state else {item.task_id: item for item in session.scalars(  # b"": just started
-        select(WorkItem).where(WorkItem.instance_id == instance.id, WorkItem.status == WorkItemStatus.OPEN))}
+    open_items = {} if not instance.state else {  # b"": just started, nothing to read
+        item.task_id: item for item in session.scalars(_OPEN_ITEMS, {"instance_id": instance.id})}
     for task_id, item in open_items.items():
         if task_id not in ready:
             item.status = WorkItemStatus.CANCELLED
     new_items = [_work_item(instance, task, now) for task_id, task in ready.items() if task_id not in open_items]
     if new_items:
-        table = WorkItem.__table__
-        ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                              new_items).scalars().all()
+        ids = session.execute(_INSERT_ITEMS, new_items).scalars().all()
         for item_id, item in zip(ids, new_items, strict=True):
             notify_new_item(session, {**item, "id": item_id})
 

@@ -11,11 +11,18 @@ from datetime import date, datetime
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
+from core.db import utcnow
 from engine import evaluator
 from engine.models import OperationRun
 from engine.registry import OPERATIONS, StepContext
+
+_RUNS = OperationRun.__table__
+_DONE = select(_RUNS.c.result).where(_RUNS.c.instance_id == bindparam("instance_id"),
+                                     _RUNS.c.task_id == bindparam("task_id"),
+                                     _RUNS.c.operation == bindparam("operation"))
+_RECORD_RUN = insert(_RUNS)
 
 # The step being run: set by the runtime around every engine step, read by service tasks.
 current_step: contextvars.ContextVar[dict] = contextvars.ContextVar("madam_current_step")
@@ -78,9 +85,7 @@ class MadamScriptEngine(PythonScriptEngine):
         if step.get("savepoint") is None:  # what the operations write goes if a later task of the step fails
             step["savepoint"] = session.begin_nested()
         task_id = str(task.id)
-        runs = OperationRun.__table__
-        done = session.execute(select(runs.c.result).where(
-            runs.c.instance_id == instance.id, runs.c.task_id == task_id, runs.c.operation == name)).one_or_none()
+        done = session.execute(_DONE, {"instance_id": instance.id, "task_id": task_id, "operation": name}).one_or_none()
         if done is not None:
             return done.result  # already applied for this task: never twice
         values = {key: spec["value"] for key, spec in params.items()}
@@ -88,5 +93,6 @@ class MadamScriptEngine(PythonScriptEngine):
                               task_name=task.task_spec.bpmn_id or task.task_spec.name, data=dict(task.data))
         result = operation.func(context, **values)
         session.flush()  # the operation's own changes: a failure to write them is this task's failure
-        session.execute(insert(runs).values(instance_id=instance.id, task_id=task_id, operation=name, result=result))
+        session.execute(_RECORD_RUN, {"instance_id": instance.id, "task_id": task_id, "operation": name,
+                                      "result": result, "at": utcnow()})
         return result
