@@ -114,6 +114,12 @@ def _empty_all_tables() -> None:
         # Triggers (the audit log's append-only guard among them) are off for this cleanup only.
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    # What the migrations seed goes back, as a fresh database would have it: the standard tariff types.
+    from billing.tariffs import ensure_tariff_types
+
+    ensure_tariff_types(db.session)
+    db.session.commit()
+    db.session.remove()
 
 
 @pytest.fixture
