@@ -1,12 +1,13 @@
 """Signals from the lower layers connected to the engine: what wakes a waiting procedure."""
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, scoped_session
 
 from api import events as api_events
 from billing.runs import progress
 from billing.signals import run_finished
 from engine.messages import send_message
-from engine.models import Instance
+from engine.models import Instance, MessageWait
 from ledger.accounts import open_contract_account
 from ledger.signals import payment_posted
 from subscribers.signals import contract_opened
@@ -18,9 +19,31 @@ RUN_FINISHED_MESSAGE = "billing_run_finished"
 def on_payment_posted(_sender, *, session, actor, contract_id, amount, bill_ids, reference, journal_id, **_rest):
     """A payment to a contract is the message `payment_received`, correlated by the contract, in the
     payment's own transaction: the procedure moves on exactly when the money is booked."""
+    if str(contract_id) not in _payment_waits(session):
+        return  # nothing waits for this contract's money (most payments of a bank file)
     send_message(session, actor, PAYMENT_MESSAGE, contract_id,
                  {"amount": amount, "bill_ids": list(bill_ids or []), "reference": reference,
                   "journal_id": journal_id})
+
+
+def _payment_waits(session) -> set[str]:
+    """The contracts (and business keys) some procedure waits on for a payment, read once per transaction:
+    a bank file posts thousands of payments in one, and few of them wake anything."""
+    session = session() if isinstance(session, scoped_session) else session
+    transaction = session.get_transaction()
+    cached = session.info.get("madam.payment_waits")
+    if cached is None or cached[0] is not transaction:
+        rows = session.execute(select(MessageWait.contract_id, MessageWait.business_key)
+                               .where(MessageWait.name == PAYMENT_MESSAGE)).tuples().all()
+        waits = {str(contract) for contract, _key in rows if contract is not None} | {key for _c, key in rows}
+        cached = session.info["madam.payment_waits"] = (transaction, waits)
+    return cached[1]
+
+
+def _forget_payment_waits(session, _flush_context) -> None:
+    """A wait made in this transaction after the read counts too: read them again next time."""
+    if any(isinstance(obj, MessageWait) for obj in session.new):
+        session.info.pop("madam.payment_waits", None)
 
 
 def on_contract_opened(_sender, *, session, actor, contract_id, region_id, bill_id, **_rest):
@@ -38,6 +61,8 @@ def on_run_finished(_sender, *, session, run, **_rest):
 
 def connect() -> None:
     payment_posted.connect(on_payment_posted, weak=False)
+    if not event.contains(Session, "after_flush", _forget_payment_waits):
+        event.listen(Session, "after_flush", _forget_payment_waits)
     contract_opened.connect(on_contract_opened, weak=False)
     run_finished.connect(on_run_finished, weak=False)
     api_events.connect()  # webhooks: a payment posted, a request completed (an instance's status in a flush)

@@ -39,3 +39,17 @@ def test_opening_a_contract_opens_its_account_in_the_ledger(session, demo):
                         {"tariff_type": old.tariff_type})
     account = account_of(session, new.id)
     assert account is not None and account.region_id == new.region_id and account.balance == 0
+
+
+def test_a_payment_wait_made_after_an_earlier_payment_in_the_same_transaction_is_still_woken(session, demo):
+    """The listener reads the waiting contracts once per transaction; a wait added later is not missed."""
+    from engine.models import MessageWait
+    from madam.wiring import _payment_waits
+
+    deploy_test_request(session)
+    instance = runtime.start_instance(session, demo["clerk"], "test_request", region(session, "shiraz-1"))
+    assert "424242" not in _payment_waits(session)
+    session.add(MessageWait(instance_id=instance.id, task_id="t" * 36, name="payment_received",
+                            business_key=instance.business_key, contract_id=424242))
+    session.flush()
+    assert "424242" in _payment_waits(session)
