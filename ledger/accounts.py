@@ -50,6 +50,21 @@ def open_contract_account(session, actor, contract_id: int, region_id: int, bill
     return account
 
 
+def succeed_account(session, actor, predecessor_id: int, contract_id: int, region_id: int, bill_id: str | None,
+                    name: str = "") -> Account:
+    """The receivable of a contract that succeeds another (a change of owner). It takes over the bill ID, so a
+    bank paying by bill ID reaches the new owner's account; the predecessor's account keeps its history and
+    whatever it still holds (the procedure settles or moves that debt first)."""
+    bill_id = digits_only(bill_id) or None
+    earlier = session.scalar(select(Account).where(Account.contract_id == predecessor_id).with_for_update())
+    if earlier is not None and bill_id is not None and earlier.bill_id == bill_id:
+        earlier.bill_id = None
+        session.flush()  # the unique bill ID is free before the successor's account takes it
+        audit(session, actor, "ledger.bill_id_handed_over", earlier, bill_id=bill_id, from_contract=predecessor_id,
+              to_contract=contract_id)
+    return open_contract_account(session, actor, contract_id, region_id, bill_id, name)
+
+
 def contract_account(session, contract_id: int) -> Account | None:
     return session.scalar(select(Account).where(Account.contract_id == contract_id))
 

@@ -6,7 +6,7 @@ from ledger.models import GracePeriod, InstallmentPlan, Journal
 from tests.helpers import csrf_token_from, login
 from tests.test_ledger import issue_bill, open_account, pay
 
-URL = "/ledger/contracts/1001"
+URL = "/ledger/contracts/8001001"
 
 
 def _post(client, path, data):
@@ -17,8 +17,8 @@ def _post(client, path, data):
 
 def test_the_ledger_tab_shows_balance_statement_and_aging_in_persian(client, demo, session):
     open_account(session, demo["finance"])
-    issue_bill(session, demo["finance"], 1001, 450_000)
-    pay(session, demo["finance"], 1001, 150_000, "P-1")
+    issue_bill(session, demo["finance"], 8001001, 450_000)
+    pay(session, demo["finance"], 8001001, 150_000, "P-1")
     login(client, "clerk")
     page = client.get(URL)
     assert page.status_code == 200
@@ -28,7 +28,7 @@ def test_the_ledger_tab_shows_balance_statement_and_aging_in_persian(client, dem
 
 
 def test_the_tab_is_404_without_an_account_and_403_outside_the_users_region(client, demo, session):
-    open_account(session, demo["finance"], 1001, region="shiraz-2")
+    open_account(session, demo["finance"], 8001001, region="shiraz-2")
     login(client, "clerk")  # the clerk works in shiraz-1
     assert client.get("/ledger/contracts/4242").status_code == 404
     assert client.get(URL).status_code == 403
@@ -63,7 +63,7 @@ def test_bad_input_is_422_with_persian_errors_beside_the_fields_and_nothing_save
 
 def test_granting_a_deadline_and_an_installment_plan_from_the_tab(client, demo, session):
     open_account(session, demo["finance"])
-    issue_bill(session, demo["finance"], 1001, 9_000_000)
+    issue_bill(session, demo["finance"], 8001001, 9_000_000)
     login(client, "finance")
     assert _post(client, "grace", {"due_on": "1410/01/15", "reason": "درخواست مشترک"}).status_code == 302
     assert _post(client, "plans", {"count": "3", "down_payment_percent": "10", "first_due_on": "1410/02/01",

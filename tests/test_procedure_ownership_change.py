@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from core.identifiers import make_payment_id
 from engine import runtime
 from engine.operations.ledger_ops import balance_of
 from ledger import adjustments
@@ -81,7 +82,13 @@ def test_the_debt_moves_to_the_new_owner_with_consent(session, setup):
     assert instance.status == "completed"
     new = successor_of(session, old)
     assert balance_of(session, old.id) == 0 and balance_of(session, new.id) == SETTLEMENT
-    assert account_of(session, new.id).bill_id is None  # the bill ID stays with the predecessor's account
+    # the bill ID moves to the new owner's account: a bank paying by bill ID now reaches the new owner
+    assert account_of(session, new.id).bill_id == new.bill_id == old.bill_id
+    assert account_of(session, old.id).bill_id is None
+    post_payment(session, None, PaymentRequest(channel="bank", reference="OC-BILL-ID-1", amount=SETTLEMENT,
+                                               paid_on=date(2026, 11, 27), bill_id=old.bill_id,
+                                               payment_id=make_payment_id(SETTLEMENT, 1405, 9, old.bill_id)))
+    assert balance_of(session, new.id) == 0 and balance_of(session, old.id) == 0
 
 
 def test_a_debt_above_the_limit_waits_for_someone_who_may_approve_it(session, setup):

@@ -125,13 +125,18 @@ def cancel_fee(ctx, *, journal_id: int, reason: str, contract_id: int):
 
 @operation("ledger.open_account", result={"account_id": 88, "contract_id": 901})
 def open_account(ctx, *, contract_id: int):
-    """The receivable of a contract opened without one (a transferred contract's successor). The bill ID stays
-    on the predecessor's account, which already holds it (bill IDs are unique among accounts)."""
+    """The receivable of a contract opened without one (a transferred contract's successor), which takes over
+    the bill ID from its predecessor's account: payments by bill ID reach the new owner."""
     contract = ctx.session.get(Contract, contract_id)
     if contract is None:
         raise DomainError("contract.not_found", field="contract_id")
-    account = accounts.open_contract_account(ctx.session, ctx.actor, contract.id, contract.region_id, None,
-                                             f"{contract.subscription_no}/{contract.revision}")
+    name = f"{contract.subscription_no}/{contract.revision}"
+    if contract.predecessor_id is not None:
+        account = accounts.succeed_account(ctx.session, ctx.actor, contract.predecessor_id, contract.id,
+                                           contract.region_id, contract.bill_id, name)
+    else:
+        account = accounts.open_contract_account(ctx.session, ctx.actor, contract.id, contract.region_id,
+                                                 contract.bill_id, name)
     return {"account_id": account.id, "contract_id": contract.id}
 
 
