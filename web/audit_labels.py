@@ -70,6 +70,7 @@ ACTIONS = {
     "document.attached": _l("Document attached"),
     "ledger.account_opened": _l("Ledger account opened"),
     "ledger.payment_posted": _l("Payment posted"),
+    "ledger.bill_id_handed_over": _l("Bill ID handed to the new owner's account"),
     "ledger.reversal_posted": _l("Journal reversed"),
     "ledger.grace_granted": _l("Grace period granted"),
     "ledger.plan_granted": _l("Installment plan granted"),
