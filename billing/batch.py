@@ -129,9 +129,6 @@ class QuoteBook:
         self.calculated = self.reused = 0
         self._rounding_label = self._rounding_json = None
 
-    def quote(self, versions: list[Version], usage: Usage) -> Quote:
-        return self.quote_and_json(versions, usage)[0]
-
     def quote_and_json(self, versions: list[Version], usage: Usage) -> tuple[Quote, str]:
         demand = tuple(sorted(usage.demand.items())) if usage.demand else usage.demand
         key = (tuple(v.id for v in versions), usage.start, usage.end, tuple(sorted(usage.registers.items())),
