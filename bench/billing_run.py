@@ -11,7 +11,7 @@ scoped to all regions but the last; the naive sample's contracts sit in that las
 
 Timed: W processes (`--workers`, default 2) each calling `billing.runs.work(run_id)` as an RQ job would,
 until every contract is billed or skipped; then the naive sample billed one contract per transaction in one
-process. Each worker reports its peak RSS (getrusage). The books are checked at the end: every journal
+process. Each worker reports its peak RSS (VmHWM). The books are checked at the end: every journal
 balances, every cached balance equals its postings, one bill per contract and period.
 Targets (from the issue): 1M bills in <= 5 minutes (>= 3,300 bills/s) on two cores, <= 500 MB a worker.
 
@@ -47,7 +47,7 @@ FIRST_ROUTE_DAY, ROUTE_DAYS = date(2025, 7, 24), 20
 NO_READING, FLAGGED = 0.003, 0.003
 
 WORKER = textwrap.dedent("""
-    import json, resource, sys, time
+    import json, sys, time
     from billing.runs import work
     from madam.app import create_app
 
@@ -55,7 +55,9 @@ WORKER = textwrap.dedent("""
     with app.app_context():
         started = time.perf_counter()
         done = work(int(sys.argv[1]))
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        # VmHWM, not getrusage: ru_maxrss keeps the parent's peak across fork + exec
+        status = open("/proc/self/status").read()
+        peak = int(status.split("VmHWM:")[1].split()[0]) * 1024
         print(json.dumps({**done, "seconds": time.perf_counter() - started, "peak_rss": peak}), flush=True)
 """)
 
