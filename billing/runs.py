@@ -27,7 +27,7 @@ from core.db import utcnow
 from core.errors import Conflict, DomainError, NotFound
 from core.regions import Region
 from core.utilities import Utility
-from subscribers.models import Contract, ServicePoint
+from subscribers.models import Contract, MeterInstallation, ServicePoint
 
 PERIOD = re.compile(r"^(1[34]\d\d)/(0[1-9]|1[0-2])$")
 ACTIVE = (RunStatus.PREVIEWED, RunStatus.APPROVED, RunStatus.RUNNING, RunStatus.PAUSED)
@@ -291,10 +291,19 @@ def _claim_ids(session, run: BillingRun, after: int) -> tuple[list[int], int]:
 def _bill_chunk(session, actor, run: BillingRun, contract_ids: list[int], tariffs, quotes) -> dict:
     """The claimed contracts billed at once and their rows marked. Should a bill collide with one issued
     meanwhile outside the run (the one-bill-per-period index), the chunk is billed again one by one."""
+    changed = _meter_changed(session, contract_ids)
     try:
         with session.begin_nested():
-            outcomes = batch.bill_chunk(session, actor, run, contract_ids, tariffs, quotes)
+            outcomes = batch.bill_chunk(session, actor, run, [c for c in contract_ids if c not in changed],
+                                        tariffs, quotes)
             _mark(session, run, outcomes)
+        for contract_id in sorted(changed):  # the batch does not add up a replaced meter's share: one by one
+            row = session.get(BillingRunContract, (run.id, contract_id))
+            if _bill_one(session, actor, run, row) == "billed":
+                outcomes[contract_id] = batch.Billed(row.bill_pk, row.payable, row.total)
+            else:
+                outcomes[contract_id] = batch.Skipped(row.reason, row.detail)
+        session.flush()
     except IntegrityError:
         outcomes = {}
         for contract_id in contract_ids:
@@ -305,6 +314,20 @@ def _bill_chunk(session, actor, run: BillingRun, contract_ids: list[int], tariff
                 outcomes[contract_id] = batch.Skipped(row.reason, row.detail)
         session.flush()
     return outcomes
+
+
+def _meter_changed(session, contract_ids: list[int]) -> set[int]:
+    """The contracts whose meter was taken off since their last bill (or their start): their next bill adds
+    what the removed meter measured, which only the one-by-one path (`bills.issue`) knows how to do."""
+    if not contract_ids:
+        return set()
+    last_billed = (select(func.max(Bill.period_end)).where(Bill.contract_id == Contract.id,
+                                                           Bill.status == BillStatus.ISSUED)
+                   .correlate(Contract).scalar_subquery())
+    return set(session.scalars(
+        select(Contract.id).join(MeterInstallation, MeterInstallation.service_point_id == Contract.service_point_id)
+        .where(Contract.id.in_(contract_ids), MeterInstallation.removed_on.is_not(None),
+               MeterInstallation.removed_on >= func.coalesce(last_billed, Contract.start_date))).all())
 
 
 def _mark(session, run: BillingRun, outcomes: dict) -> None:

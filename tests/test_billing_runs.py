@@ -120,3 +120,31 @@ def test_a_bad_scope_names_its_field(session, demo, scope):
             runs.create_run(session, demo["billing"], issued_on=ISSUED, **arguments)
         assert refused.value.field == field
     assert session.scalar(select(func.count()).select_from(BillingRunContract)) == 0
+
+
+def test_a_meter_replaced_in_the_period_is_billed_for_both_meters_in_a_run(session, demo, scope):
+    """The run bills the old meter's share up to its final reading too, like a bill issued by hand."""
+    from datetime import date
+
+    from billing.readings import installed_meter
+    from subscribers import meter_ops
+    from tests.billing_run_support import CLOSING, OPENING
+
+    contracts, region = scope
+    changed = contracts[2]
+    old = installed_meter(session, changed).meter
+    new = meter_ops.register_meter(session, demo["technician"], {
+        "serial": "RUN-NEW-0001", "utility": "electricity", "kind": "digital", "region_id": old.region_id})
+    session.execute(MeterReading.__table__.delete().where(MeterReading.contract_id == changed.id,
+                                                          MeterReading.read_on == CLOSING))
+    registers = {r: 5000 + 120 for r in installed_meter(session, changed).registers}
+    meter_ops.replace_meter(session, demo["technician"], changed.service_point_id, new.id, date(2025, 7, 30),
+                            final_readings=registers, initial_readings={"single": 10})
+    readings.record_reading(session, demo["billing"], changed.id, "single", CLOSING, 90)
+    session.flush()
+    assert OPENING < date(2025, 7, 30) < CLOSING
+    run = _create(session, demo, region)
+    _run_to_end(session, demo, run)
+    bill = session.scalar(select(Bill).where(Bill.contract_id == changed.id, Bill.period == PERIOD))
+    assert bill is not None and bill.usage["registers"] == {"total": 120 + 80}
+    assert runs.progress(session, run.id)["billed"] == len(contracts) - 2
