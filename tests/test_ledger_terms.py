@@ -22,10 +22,10 @@ def _payment_line(contract_id, amount, reference, day="1403/12/11", period=12):
 
 def test_a_bank_file_with_bad_lines_posts_the_good_ones_and_reports_each_line(session, demo):
     actor = demo["finance"]
-    for contract_id in (1001, 1002):
+    for contract_id in (8001001, 1002):
         open_account(session, actor, contract_id)
         issue_bill(session, actor, contract_id, 500_000)
-    good = _payment_line(1001, 500_000, "F-1")
+    good = _payment_line(8001001, 500_000, "F-1")
     bill_id = bill_id_of(1002)
     lines = [
         "bill_id,payment_id,amount,date,reference",
@@ -36,7 +36,7 @@ def test_a_bank_file_with_bad_lines_posts_the_good_ones_and_reports_each_line(se
         _payment_line(1002, 300_000, "F-4", day="1403/13/01"),  # no such date
         _payment_line(1002, 300_000, "F-5", day="14031212"),
         _payment_line(1002, 100_000, "F-5"),  # same reference, another payment: a conflict
-        _payment_line(1001, 500_000, "F-1"),  # the same line twice in one file: posted once
+        _payment_line(8001001, 500_000, "F-1"),  # the same line twice in one file: posted once
         _payment_line(9999, 200_000, "F-6"),  # no such contract: held in suspense
     ]
     report = import_bank_file(session, actor, "\n".join(lines), chunk_size=4)
@@ -53,8 +53,8 @@ def test_a_bank_file_with_bad_lines_posts_the_good_ones_and_reports_each_line(se
         (10, "suspense", None),
     ]
     balances = dict(session.execute(select(Account.contract_id, Account.balance)
-                                    .where(Account.contract_id.in_((1001, 1002)))).tuples().all())
-    assert balances == {1001: 0, 1002: 200_000}
+                                    .where(Account.contract_id.in_((8001001, 1002)))).tuples().all())
+    assert balances == {8001001: 0, 1002: 200_000}
     again = import_bank_file(session, actor, "\n".join(lines))
     assert [r.status for r in again if r.status != "failed"] == ["duplicate"] * 4
     assert session.scalar(select(func.count()).select_from(Journal)) == 2 + 3
@@ -72,26 +72,26 @@ def test_installments_are_floored_to_thousands_with_the_remainder_in_the_first()
 def test_an_installment_plan_gives_each_installment_its_payment_id_and_its_state_follows_payments(session, demo):
     actor = demo["finance"]
     open_account(session, actor)
-    issue_bill(session, actor, 1001, 10_000_000)
-    plan = terms.create_installment_plan(session, actor, 1001, count=3, down_payment_percent=20,
+    issue_bill(session, actor, 8001001, 10_000_000)
+    plan = terms.create_installment_plan(session, actor, 8001001, count=3, down_payment_percent=20,
                                          first_due_on=date(2025, 3, 21), today=TODAY, reason="درخواست مشترک")
     installments = session.scalars(select(Installment).where(Installment.plan_id == plan.id)
                                    .order_by(Installment.seq)).all()
     assert [i.amount for i in installments] == [2_000_000, 2_668_000, 2_666_000, 2_666_000]
     assert [i.due_on for i in installments] == [TODAY, date(2025, 3, 21), date(2025, 4, 21), date(2025, 5, 22)]
-    assert all(is_payment_id(bill_id_of(1001), i.payment_id) and payment_id_amount(i.payment_id) == i.amount
+    assert all(is_payment_id(bill_id_of(8001001), i.payment_id) and payment_id_amount(i.payment_id) == i.amount
                for i in installments)
     assert terms.plan_status(session, plan, TODAY).state == "current"
     down = installments[0]
-    paid = post_payment(session, actor, PaymentRequest("bank", "DP", down.amount, TODAY, bill_id=bill_id_of(1001),
+    paid = post_payment(session, actor, PaymentRequest("bank", "DP", down.amount, TODAY, bill_id=bill_id_of(8001001),
                                                        payment_id=down.payment_id))
     assert session.get(Journal, paid.journal_id).kind == JournalKind.INSTALLMENT
     assert terms.plan_status(session, plan, date(2025, 3, 25)).state == "overdue"
     assert terms.plan_status(session, plan, date(2025, 4, 25)).state == "broken"
-    pay(session, actor, 1001, 8_000_000, "REST")
+    pay(session, actor, 8001001, 8_000_000, "REST")
     assert terms.plan_status(session, plan, date(2025, 4, 25)).state == "kept"
     with pytest.raises(DomainError) as refused:
-        terms.create_installment_plan(session, actor, 1001, count=3, down_payment_percent=20,
+        terms.create_installment_plan(session, actor, 8001001, count=3, down_payment_percent=20,
                                       first_due_on=date(2025, 3, 21), today=TODAY, reason="x")
     assert refused.value.code == "ledger.no_debt"
     check_books(session)
@@ -99,36 +99,36 @@ def test_an_installment_plan_gives_each_installment_its_payment_id_and_its_state
 
 def test_grace_periods_and_the_debtor_queries(session, demo):
     actor = demo["finance"]
-    for contract_id in (1001, 1002, 1003):
+    for contract_id in (8001001, 1002, 1003):
         open_account(session, actor, contract_id)
         issue_bill(session, actor, contract_id, 400_000, due_on=date(2025, 2, 1))
     with pytest.raises(DomainError) as refused:
-        terms.grant_grace_period(session, actor, 1001, TODAY, TODAY, "مهلت")
+        terms.grant_grace_period(session, actor, 8001001, TODAY, TODAY, "مهلت")
     assert refused.value.code == "ledger.due_date_past"
-    grace = terms.grant_grace_period(session, actor, 1001, date(2025, 3, 20), TODAY, "مهلت تا پایان سال")
+    grace = terms.grant_grace_period(session, actor, 8001001, date(2025, 3, 20), TODAY, "مهلت تا پایان سال")
     assert grace.amount == 400_000 and grace.approver_id == actor.id
     pay(session, actor, 1003, 400_000, "C3")
     with_deadline = [(a.contract_id, due) for a, due in session.execute(debtors_with_deadline(TODAY))]
-    assert with_deadline == [(1001, date(2025, 3, 20))]
+    assert with_deadline == [(8001001, date(2025, 3, 20))]
     late = [(a.contract_id, amount, oldest) for a, amount, oldest in session.execute(overdue(TODAY))]
     assert late == [(1002, 400_000, date(2025, 2, 1))]
     assert terms.grace_status(session, grace, TODAY).state == "current"
     after = date(2025, 3, 25)
     assert terms.grace_status(session, grace, after).state == "overdue"
-    assert {a.contract_id for a, _, _ in session.execute(overdue(after))} == {1001, 1002}
-    pay(session, actor, 1001, 400_000, "C1", on=date(2025, 3, 10))
+    assert {a.contract_id for a, _, _ in session.execute(overdue(after))} == {8001001, 1002}
+    pay(session, actor, 8001001, 400_000, "C1", on=date(2025, 3, 10))
     assert terms.grace_status(session, grace, after).state == "kept"
 
 
 def test_each_payment_a_bank_file_posts_to_a_contract_sends_payment_posted_once(session, demo):
     actor = demo["finance"]
-    for contract_id in (1001, 1002):
+    for contract_id in (8001001, 1002):
         open_account(session, actor, contract_id)
         issue_bill(session, actor, contract_id, 500_000)
-    lines = [_payment_line(1001, 200_000, "S-1"), _payment_line(1002, 500_000, "S-2"),
-             _payment_line(1001, 300_000, "S-3"),
+    lines = [_payment_line(8001001, 200_000, "S-1"), _payment_line(1002, 500_000, "S-2"),
+             _payment_line(8001001, 300_000, "S-3"),
              _payment_line(9999, 1_000, "S-4"),  # no such contract: suspense, nobody to wake
-             _payment_line(1001, 200_000, "S-1")]  # the same payment again: posted once, heard once
+             _payment_line(8001001, 200_000, "S-1")]  # the same payment again: posted once, heard once
     heard = []
 
     def listener(_sender, **kw):
@@ -140,6 +140,6 @@ def test_each_payment_a_bank_file_posts_to_a_contract_sends_payment_posted_once(
     finally:
         signals.payment_posted.disconnect(listener)
     assert [r.status for r in report] == ["posted", "posted", "posted", "suspense", "duplicate"]
-    assert heard == [(1001, 200_000, "S-1", report[0].journal_id, ()),
+    assert heard == [(8001001, 200_000, "S-1", report[0].journal_id, ()),
                      (1002, 500_000, "S-2", report[1].journal_id, (bill_id_of(1002),)),
-                     (1001, 300_000, "S-3", report[2].journal_id, (bill_id_of(1001),))]
+                     (8001001, 300_000, "S-3", report[2].journal_id, (bill_id_of(8001001),))]
