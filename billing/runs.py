@@ -297,22 +297,22 @@ def _bill_chunk(session, actor, run: BillingRun, contract_ids: list[int], tariff
             outcomes = batch.bill_chunk(session, actor, run, [c for c in contract_ids if c not in changed],
                                         tariffs, quotes)
             _mark(session, run, outcomes)
-        for contract_id in sorted(changed):  # the batch does not add up a replaced meter's share: one by one
-            row = session.get(BillingRunContract, (run.id, contract_id))
-            if _bill_one(session, actor, run, row) == "billed":
-                outcomes[contract_id] = batch.Billed(row.bill_pk, row.payable, row.total)
-            else:
-                outcomes[contract_id] = batch.Skipped(row.reason, row.detail)
-        session.flush()
     except IntegrityError:
-        outcomes = {}
-        for contract_id in contract_ids:
-            row = session.get(BillingRunContract, (run.id, contract_id))
-            if _bill_one(session, actor, run, row) == "billed":
-                outcomes[contract_id] = batch.Billed(row.bill_pk, row.payable, row.total)
-            else:
-                outcomes[contract_id] = batch.Skipped(row.reason, row.detail)
-        session.flush()
+        return _bill_each(session, actor, run, contract_ids)
+    # the batch does not add up a replaced meter's share: those go one by one
+    return {**outcomes, **_bill_each(session, actor, run, sorted(changed))}
+
+
+def _bill_each(session, actor, run: BillingRun, contract_ids: list[int]) -> dict:
+    """Contracts billed one by one (`bills.issue`), each in its savepoint, their rows marked."""
+    outcomes = {}
+    for contract_id in contract_ids:
+        row = session.get(BillingRunContract, (run.id, contract_id))
+        if _bill_one(session, actor, run, row) == "billed":
+            outcomes[contract_id] = batch.Billed(row.bill_pk, row.payable, row.total)
+        else:
+            outcomes[contract_id] = batch.Skipped(row.reason, row.detail)
+    session.flush()
     return outcomes
 
 
