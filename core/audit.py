@@ -35,6 +35,16 @@ def reset_origin(token: contextvars.Token) -> None:
     _origin.reset(token)
 
 
+def current_origin() -> Origin:
+    """Where the current action comes from (what `audit` records)."""
+    return _origin.get()
+
+
+def actor_name(actor) -> str:
+    """The name `audit` records for `actor` (a user, a name, or None for the system)."""
+    return getattr(actor, "username", "") or ("" if actor is None else str(actor))
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
 
@@ -55,7 +65,7 @@ def audit(session, actor, action: str, obj=None, **detail) -> AuditEntry:
     origin = _origin.get()
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
-        actor_name=getattr(actor, "username", "") or ("" if actor is None else str(actor)),
+        actor_name=actor_name(actor),
         action=action,
         object_type=type(obj).__name__ if obj is not None else "",
         object_id=str(getattr(obj, "id", "") or "") if obj is not None else "",

@@ -1,9 +1,11 @@
 """Payments: each posted once by its bank reference, applied to the oldest open bills first.
 
 One code path posts one payment (a bank callback, a payment typed at the counter) or a thousand (a
-chunk of a bank file): the same rules either way. On PostgreSQL the batch is posted by one call of the
+chunk of a bank file): the same rules either way. On PostgreSQL a batch is posted by one call of the
 database function `ledger_post_payments` (see the migration `1ed9e7000002`), one round trip however
-many payments; elsewhere (SQLite) by the portable statements below, which follow the same steps.
+many payments, and a single payment by one call of `ledger_post_payment` (migration `1ed9e7000003`),
+the same steps written for one row, several times cheaper on the server than the batch function given
+one row; elsewhere (SQLite) by the portable statements below, which follow the same steps.
 """
 
 from dataclasses import dataclass, field
@@ -11,7 +13,7 @@ from datetime import date
 
 from sqlalchemy import select, text
 
-from core.audit import AuditEntry, audit
+from core.audit import actor_name, audit, current_origin
 from core.db import is_postgresql, utcnow
 from core.errors import DomainError, NotFound
 from core.identifiers import is_bill_id, is_payment_id, payment_id_amount
@@ -113,14 +115,41 @@ def post_payments(session, actor, requests: list[PaymentRequest]) -> list[Paymen
         if (problem := problem_with(request)) is not None:
             results[i] = PaymentResult(FAILED, error=problem)
     if any(r is None for r in results):
-        post = _post_on_postgresql if is_postgresql(session) else _post_portably
-        post(session, actor, requests, results)
+        if not is_postgresql(session):
+            _post_portably(session, actor, requests, results)
+        elif len(requests) == 1:
+            results[0] = _post_one_on_postgresql(session, actor, requests[0])
+        else:
+            _post_on_postgresql(session, actor, requests, results)
     for i, result in enumerate(results):
         if result.status == POSTED:  # newly posted to a contract (a duplicate is DUPLICATE)
             signals.payment_posted.send(None, session=session, actor=actor, contract_id=result.contract_id,
                                         amount=result.amount, bill_ids=result.settled_bill_ids,
                                         reference=requests[i].reference, journal_id=result.journal_id)
     return results
+
+
+_POST_ONE_ON_POSTGRESQL = (
+    "SELECT * FROM ledger_post_payment(%s::text, %s::text, %s::text, %s::text, %s::bigint, %s::date, %s::bigint, "
+    "%s::text, %s::text, %s::integer, %s::text, %s::text, %s::text, %s::timestamptz)")
+
+
+def _post_one_on_postgresql(session, actor, request: PaymentRequest) -> PaymentResult:
+    """One payment in one round trip: the database function `ledger_post_payment` (migration
+    `1ed9e7000003`) follows the same rules as the batch function and the portable path."""
+    session.flush()  # the function must see what this transaction has pending
+    origin = current_origin()
+    status, journal_id, contract_id, amount, bill_ids = session.connection().exec_driver_sql(
+        _POST_ONE_ON_POSTGRESQL, (
+            request.key, request.fingerprint, request.channel, request.reference, request.amount, request.paid_on,
+            request.contract_id, request.bill_id, request.payment_id, getattr(actor, "id", None),
+            actor_name(actor), origin.address[:64], origin.client[:300], utcnow())).one()
+    if status == "no_account":
+        return PaymentResult(FAILED, error=NotFound("ledger.no_account", contract_id=request.contract_id))
+    if status == "conflict":
+        return PaymentResult(FAILED, journal_id, error=DomainError(
+            "ledger.idempotency_conflict", field="reference", key=request.reference))
+    return PaymentResult(_STATUS[status], journal_id, contract_id, amount, tuple(bill_ids))
 
 
 _POST_ON_POSTGRESQL = text(
@@ -136,15 +165,16 @@ def _post_on_postgresql(session, actor, requests, results) -> None:
     """The requests still without a result, posted in one round trip by the database function."""
     indexes = [i for i, r in enumerate(results) if r is None]
     batch = [requests[i] for i in indexes]
-    who = _audit_fields(session, actor)
+    origin = current_origin()
     session.flush()  # the function must see what this transaction has pending
     rows = session.execute(_POST_ON_POSTGRESQL, {
         "keys": [r.key for r in batch], "fingerprints": [r.fingerprint for r in batch],
         "channels": [r.channel for r in batch], "references": [r.reference for r in batch],
         "amounts": [r.amount for r in batch], "paid_on": [r.paid_on for r in batch],
         "contract_ids": [r.contract_id for r in batch], "bill_ids": [r.bill_id for r in batch],
-        "payment_ids": [r.payment_id for r in batch], "actor_id": who.actor_id, "actor_name": who.actor_name,
-        "address": who.address, "client": who.client, "now": utcnow()})
+        "payment_ids": [r.payment_id for r in batch], "actor_id": getattr(actor, "id", None),
+        "actor_name": actor_name(actor), "address": origin.address[:64], "client": origin.client[:300],
+        "now": utcnow()})
     for n, status, journal_id, contract_id, amount, bill_ids in rows:
         i = indexes[n - 1]
         if status == "no_account":
@@ -154,14 +184,6 @@ def _post_on_postgresql(session, actor, requests, results) -> None:
                 "ledger.idempotency_conflict", field="reference", key=requests[i].reference))
         else:
             results[i] = PaymentResult(_STATUS[status], journal_id, contract_id, amount, tuple(bill_ids))
-
-
-def _audit_fields(session, actor) -> AuditEntry:
-    """Who is acting and from where, as `audit` records it: read off an entry that is not kept (the
-    database function writes each payment's own entry with these fields)."""
-    entry = audit(session, actor, "ledger.payment_posted")
-    session.expunge(entry)
-    return entry
 
 
 def _post_portably(session, actor, requests, results) -> None:
