@@ -219,9 +219,11 @@ def issue(session, actor, contract_id: int, *, issued_on: date, due_days: int = 
 
 
 def cancel_and_rebill(session, actor, bill_pk: int, reason: str, *, on: date,
-                      corrections: dict[str, int] | None = None, due_days: int = DEFAULT_DUE_DAYS) -> Bill:
+                      corrections: dict[str, int] | None = None, due_days: int = DEFAULT_DUE_DAYS,
+                      until: date | None = None) -> Bill:
     """Cancel an issued bill (its journal reversed), correct its closing readings if asked, and issue
-    the period again. Returns the new bill."""
+    the period again — up to the bill's own closing day, or to `until` when a later reading (a final
+    reading on a change of owner) is to close the period instead. Returns the new bill."""
     bill = session.get(Bill, bill_pk, with_for_update=True)
     if bill is None:
         raise NotFound("billing.not_found")
@@ -246,7 +248,7 @@ def cancel_and_rebill(session, actor, bill_pk: int, reason: str, *, on: date,
             _correct_reading(session, actor, closing[0], value, reason)
     audit(session, actor, "billing.bill_cancelled", bill, reason=reason, reversal_journal_id=reversal.journal_id)
     return issue(session, actor, bill.contract_id, issued_on=on, due_days=due_days, replaces=bill,
-                 until=bill.period_end)
+                 until=until or bill.period_end)
 
 
 def _correct_reading(session, actor, wrong: MeterReading, value: int, reason: str) -> None:

@@ -212,6 +212,32 @@ def _import_line(session, actor, cells: list[str], region_ids: set[int] | None) 
                           source=source, reader_name=reader)
 
 
+def carry_over(session, actor, predecessor_id: int, successor_id: int) -> list[MeterReading]:
+    """The successor of a transferred contract starts from its predecessor's last reading of each register
+    of the meter in place (an opening reading: billed already, under the old owner), so its first bill
+    covers only the new owner's use."""
+    successor = _contract(session, successor_id)
+    installed = installed_meter(session, successor)
+    carried = []
+    for register in installed.registers:
+        last = session.scalar(select(MeterReading).where(
+            MeterReading.contract_id == predecessor_id, MeterReading.meter_id == installed.meter.id,
+            MeterReading.register == register).order_by(MeterReading.read_on.desc(), MeterReading.id.desc()).limit(1))
+        if last is None:
+            continue  # the successor starts from the installation's reading, as its predecessor did
+        reading = MeterReading(
+            contract_id=successor.id, meter_id=installed.meter.id, region_id=successor.region_id, register=register,
+            read_on=last.read_on, value=last.value, consumption=0, source=last.source, reader_name=last.reader_name,
+            flags=[], opening=True, recorded_by_id=getattr(actor, "id", None))
+        session.add(reading)
+        carried.append(reading)
+    session.flush()
+    if carried:
+        audit(session, actor, "billing.readings_carried_over", successor, predecessor_id=predecessor_id,
+              readings={r.register: r.value for r in carried}, read_on=carried[0].read_on.isoformat())
+    return carried
+
+
 def readings_of(session, contract_id: int, limit: int = 60) -> list[MeterReading]:
     return list(session.scalars(select(MeterReading).where(MeterReading.contract_id == contract_id)
                                 .order_by(MeterReading.read_on.desc(), MeterReading.register).limit(limit)))

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from billing.models import MeterReading
 from core.accounts import User
 from core.regions import Region
 from engine import cartable, runtime
@@ -130,8 +131,22 @@ def _ownership_change(d: _Demo):
     second = d.step(d.start("ownership_change"), "clerk",
                     {"contract_id": d.contracts[4].id, "new_owner_id": buyer.id, "documents": ["deed"],
                      "description": "فروش ملک"})
-    d.step(second, "inspector", {"final_reading": 30412, "read_on": d.day, "reading_note": ""})
+    final = _final_reading(d, d.contracts[4], use=180)
+    if final is not None:  # with the demo's readings loaded: the settlement bill is issued at this reading
+        d.step(second, "inspector", final)
     return [first, second]
+
+
+def _final_reading(d: _Demo, contract, use: int) -> dict | None:
+    """The final reading form: the contract's last reading of each register plus `use`."""
+    last = {r.register: r.value for r in d.session.scalars(select(MeterReading).where(
+        MeterReading.contract_id == contract.id).order_by(MeterReading.read_on, MeterReading.id))}
+    if not last:
+        return None
+    values = {register: value + use for register, value in last.items()}
+    return {"final_reading": values.get("single", sum(values.values())), "final_peak": values.get("peak"),
+            "final_mid": values.get("mid"), "final_offpeak": values.get("offpeak"), "read_on": d.day,
+            "reading_confirmed": False, "reading_note": ""}
 
 
 def _payment_terms(d: _Demo):

@@ -47,6 +47,7 @@ ACTIONS = {
     "billing.reading_recorded": _l("Meter reading recorded"),
     "billing.reading_overridden": _l("Flagged reading approved"),
     "billing.reading_corrected": _l("Meter reading corrected"),
+    "billing.readings_carried_over": _l("Final readings carried over to the new owner's contract"),
     "billing.run_created": _l("Billing run scoped"),
     "billing.run_approved": _l("Billing run approved"),
     "billing.run_started": _l("Billing run started"),

@@ -54,6 +54,12 @@ register_messages({
     "billing.already_billed": lambda p: _("This contract already has a bill for the period %(period)s.",
                                           period=p.get("period")),
     "billing.bill_not_issued": lambda p: _("This bill has already been cancelled."),
+    "billing.final_reading_missing": lambda p: _(
+        "This meter has several registers: enter the final reading of each (%(registers)s).",
+        registers=", ".join(str(LABELS["register"].get(r, r)) for r in (p.get("registers") or "").split(", ") if r)),
+    "billing.final_reading_flagged": lambda p: _(
+        "The final reading looks wrong (%(flags)s): check the meter, and if the reading is right tick that it "
+        "was confirmed on site.", flags="، ".join(str(LABELS["flag"].get(f, f)) for f in p.get("flags") or ())),
     "billing.meter_registers_changed": lambda p: _(
         "The meter was replaced by one with other registers (%(registers)s): bill this period by hand.",
         registers=p.get("registers")),

@@ -6,10 +6,13 @@ from datetime import date
 
 from flask import current_app
 
-from billing import runs
+from billing import readings, runs
+from billing.settlement import settlement_bill as issue_settlement_bill
 from core.db import utcnow
+from core.errors import DomainError
 from core.jalali import TEHRAN
 from core.jobs import after_commit
+from engine.operations.registry_ops import day_of, refused
 from engine.registry import operation
 
 
@@ -68,3 +71,29 @@ def publish_run(ctx, *, run_id: int):
 def cancel_run(ctx, *, run_id: int, reason: str = ""):
     run = runs.cancel(ctx.session, ctx.actor, int(run_id), reason)
     return {"run_id": run.id, "status": str(run.status)}
+
+
+@operation("billing.settlement_bill", result={"ok": True, "problem": "", "bill_pk": 1, "bill_id": "1234567890123",
+                                              "payment_id": "1500001", "period": "1405/09", "amount": 1_500_000,
+                                              "payable": 1_500_000, "journal_id": 4411})
+def settlement_bill(ctx, *, contract_id: int, reading, read_on, registers=None, confirmed=False, note=""):
+    """The old owner's last bill, at the final reading: `reading` for a single-register meter,
+    `registers` ({"peak", "mid", "offpeak"}) for a time-of-use one; a flagged reading passes only when the
+    reader ticked that it was confirmed on site (the note is kept as the reason)."""
+    values = {"single": reading, **{k: v for k, v in (registers or {}).items() if v is not None}}
+    values = {k: (int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v) for k, v in values.items()}
+    reason = (note or "").strip() or "قرائت نهایی در محل تأیید شد"
+    try:
+        bill = issue_settlement_bill(ctx.session, ctx.actor, int(contract_id), values, day_of(read_on),
+                                     issued_on=_today(), confirmed=reason if confirmed else "",
+                                     reader_name=getattr(ctx.actor, "full_name", "") or "")
+    except DomainError as error:
+        return refused(ctx, error)
+    return {"ok": True, "problem": "", "bill_pk": bill.id, "bill_id": bill.bill_id, "payment_id": bill.payment_id,
+            "period": bill.period, "amount": bill.total, "payable": bill.payable, "journal_id": bill.journal_id}
+
+
+@operation("billing.carry_over_readings", result={"readings": 1})
+def carry_over_readings(ctx, *, predecessor_id: int, successor_id: int):
+    """The new owner's contract starts from the old owner's final reading."""
+    return {"readings": len(readings.carry_over(ctx.session, ctx.actor, int(predecessor_id), int(successor_id)))}
