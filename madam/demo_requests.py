@@ -2,12 +2,13 @@
 at different steps and in different roles' cartables. Loading twice adds nothing (a procedure that already
 has requests is left alone)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from billing.models import MeterReading
 from core.accounts import User
+from core.jalali import TEHRAN
 from core.regions import Region
 from engine import cartable, runtime
 from engine.catalogue import sync_directory
@@ -163,7 +164,8 @@ def _payment_terms(d: _Demo):
 def _outage(d: _Demo):
     instance = d.start("outage_registration", who="engineer")
     return [d.step(instance, "engineer", {
-        "utility": "electricity", "kind": "unplanned", "starts_at": f"{d.day}T07:40", "ends_at": None,
+        "utility": "electricity", "kind": "unplanned", "ends_at": None,
+        "starts_at": (datetime.now(TEHRAN) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
         "cause": "سوختن کابل فشار ضعیف خیابان زند", "scope": "region", "contract_1": None, "contract_2": None,
         "contract_3": None})]
 

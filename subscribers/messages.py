@@ -45,6 +45,10 @@ MESSAGES = {
     "document.type_not_allowed": lambda p: gettext("Only PDF, JPEG and PNG files are accepted."),
     "outage.ends_before_start": lambda p: gettext("The end of the outage is before its start."),
     "outage.no_target": lambda p: gettext("Choose a region or service points for the outage."),
+    "outage.unplanned_in_future": lambda p: gettext(
+        "An unplanned outage has already begun: its start cannot be in the future. Register a future one as planned."),
+    "outage.point_other_utility": lambda p: gettext("A contract named is of another service than the outage's."),
+    "outage.contract_elsewhere": lambda p: gettext("A contract named is outside the request's region."),
 }
 
 

@@ -6,11 +6,12 @@ which knows who is asking and in which region; these functions know the rules of
 Meters live in subscribers/meter_ops.py, contracts in subscribers/contract_ops.py.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from core.audit import audit
+from core.db import utcnow
 from core.errors import DomainError, NotFound
 from core.regions import Region
 from core.utilities import Utility
@@ -26,6 +27,7 @@ from subscribers.enums import (
 from subscribers.models import Outage, Premise, ServicePoint, Subscriber
 from subscribers.search import premise_search_text, subscriber_search_text
 
+UNPLANNED_CLOCK_SLACK = timedelta(minutes=10)  # a field clock a little ahead is not an error
 SUBSCRIBER_FIELDS = ("kind", "first_name", "last_name", "father_name", "birth_date", "legal_name", "economic_code",
                      "registration_no", "national_id", "mobile", "phone", "email", "region_id")
 PREMISE_FIELDS = ("province", "city", "district", "street", "alley", "plaque", "unit", "postal_code", "latitude",
@@ -179,19 +181,33 @@ def set_service_point_status(session, actor, point: ServicePoint, status: str) -
     return point
 
 
-def record_outage(session, actor, *, utility: str, starts_at: datetime, ends_at: datetime | None = None,
-                  planned: bool = False, cause: str = "", region_id: int | None = None,
-                  service_point_ids: list[int] | tuple = ()) -> Outage:
-    """An outage of a region, or of named service points (at least one of the two)."""
+def check_outage(session, *, utility: str, starts_at: datetime | None, ends_at: datetime | None = None,
+                 planned: bool = False, region_id: int | None = None, service_point_ids: list[int] | tuple = (),
+                 now: datetime | None = None) -> tuple[str, Region | None, list[ServicePoint]]:
+    """What an outage says, checked before anything is written: -> (utility, region, service points).
+    An unplanned outage has already begun; the service points named are of the outage's utility."""
     utility = v.choice(utility, list(Utility), "utility")
     if starts_at is None:
         raise DomainError("field.required", field="starts_at")
     if ends_at is not None and ends_at <= starts_at:
         raise DomainError("outage.ends_before_start", field="ends_at")
+    if not planned and starts_at > (now or utcnow()) + UNPLANNED_CLOCK_SLACK:
+        raise DomainError("outage.unplanned_in_future", field="starts_at")
     region = region_or_error(session, region_id) if region_id not in (None, "") else None
     points = [get_or_404(session, ServicePoint, pid, "service_point_ids") for pid in service_point_ids]
     if region is None and not points:
         raise DomainError("outage.no_target", field="region_id")
+    if any(point.utility != utility for point in points):
+        raise DomainError("outage.point_other_utility", field="service_point_ids", utility=utility)
+    return utility, region, points
+
+
+def record_outage(session, actor, *, utility: str, starts_at: datetime, ends_at: datetime | None = None,
+                  planned: bool = False, cause: str = "", region_id: int | None = None,
+                  service_point_ids: list[int] | tuple = ()) -> Outage:
+    """An outage of a region, or of named service points (at least one of the two)."""
+    utility, region, points = check_outage(session, utility=utility, starts_at=starts_at, ends_at=ends_at,
+                                           planned=planned, region_id=region_id, service_point_ids=service_point_ids)
     outage = Outage(utility=utility, starts_at=starts_at, ends_at=ends_at, planned=bool(planned),
                     cause=v.optional_text(cause, 200), region_id=region.id if region else None,
                     recorded_by_id=getattr(actor, "id", None), service_points=points)

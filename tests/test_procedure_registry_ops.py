@@ -72,8 +72,8 @@ def test_a_faulty_meter_stays_faulty_and_a_retired_one_is_refused(session, demo)
 
 def test_an_outage_ends_after_it_began(session, demo):
     start = datetime(2026, 12, 1, 9, 0, tzinfo=TEHRAN)
-    outage = operations.record_outage(session, None, utility="electricity", starts_at=start, cause="حادثه",
-                                      region_id=region(session, "shiraz-1").id)
+    outage = operations.record_outage(session, None, utility="electricity", starts_at=start, cause="تعمیرات",
+                                      planned=True, region_id=region(session, "shiraz-1").id)
     with pytest.raises(DomainError, match=r"outage\.ends_before_start"):
         procedure_ops.end_outage(session, None, outage.id, start - timedelta(minutes=5))
     assert procedure_ops.end_outage(session, None, outage.id, start + timedelta(hours=2)).ends_at == \

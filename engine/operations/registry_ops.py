@@ -299,12 +299,43 @@ def _moment(text):
     return datetime.fromisoformat(text).replace(tzinfo=TEHRAN) if text else None
 
 
+def _outage_points(ctx, contract_ids) -> list[int]:
+    """The service points of the contracts named, each within the request's region."""
+    ids = [int(i) for i in (contract_ids or []) if i]
+    if not ids:
+        return []
+    region = ctx.session.get(Region, ctx.instance.region_id)
+    rows = ctx.session.execute(select(Contract.service_point_id, Region).join(Region, Region.id == Contract.region_id)
+                               .where(Contract.id.in_(ids))).all()
+    if len(rows) < len(set(ids)):
+        raise DomainError("contract.not_found", field="contract_ids")
+    if region is not None and not all(region.contains(where) for _point, where in rows):
+        raise DomainError("outage.contract_elsewhere", field="contract_ids")
+    return [point for point, _where in rows]
+
+
+@operation("registry.check_outage", result={"ok": True, "problem": "", "service_points": 0})
+def check_outage(ctx, *, utility: str, starts_at: str, planned: bool, ends_at=None, contract_ids=None,
+                 scope: str = "region"):
+    """The outage as the engineer described it, checked before it goes for approval or is recorded: a
+    problem goes back to the engineer."""
+    try:
+        points = _outage_points(ctx, contract_ids)
+        if scope == "contracts" and not points:
+            raise DomainError("outage.no_target", field="contract_ids")
+        operations.check_outage(ctx.session, utility=utility, starts_at=_moment(starts_at), ends_at=_moment(ends_at),
+                                planned=planned, region_id=None if points else ctx.instance.region_id,
+                                service_point_ids=points)
+    except DomainError as error:
+        return refused(ctx, error, service_points=0)
+    return {"ok": True, "problem": "", "service_points": len(points)}
+
+
 @operation("registry.record_outage", result={"outage_id": 12, "service_points": 0})
 def record_outage(ctx, *, utility: str, starts_at: str, planned: bool, cause: str, ends_at=None,
                   contract_ids=None):
     """An outage of the request's region, or only of the service points of the contracts named."""
-    ids = [int(i) for i in (contract_ids or []) if i]
-    points = list(ctx.session.scalars(select(Contract.service_point_id).where(Contract.id.in_(ids)))) if ids else []
+    points = _outage_points(ctx, contract_ids)
     outage = operations.record_outage(ctx.session, ctx.actor, utility=utility, starts_at=_moment(starts_at),
                                       ends_at=_moment(ends_at), planned=planned, cause=cause,
                                       region_id=None if points else ctx.instance.region_id, service_point_ids=points)
