@@ -281,7 +281,10 @@ def test_debtors_rows_aging_and_totals(session, world):
     assert (c["balance"], c["age_0_30"]) == (300_000, 300_000)
     assert (b["utility"], b["tariff_type"], b["region"]) == ("gas", "commercial", world.regions.s2.name)
     assert page.total == 3
-    assert page.totals == {"balance": 9_800_000}  # the debt by age is the chart's and the exports'
+    assert page.totals == {"balance": 9_800_000, "age_0_30": 1_300_000, "age_31_60": 1_500_000,
+                           "age_61_90": 3_000_000, "age_over_90": 4_000_000}
+    one_a_page = run(session, world, debtors.REPORT, page_size=1)
+    assert (one_a_page.total, one_a_page.totals) == (3, page.totals)  # every filtered row's, not the page's
     ctx = Context(session, world.admin, world.today, world.now)
     assert debtors.REPORT.export_totals(ctx, debtors.REPORT, ReportFilter(as_of=world.today), None) == {
         "count": 3, "balance": 9_800_000, "age_0_30": 1_300_000, "age_31_60": 1_500_000, "age_61_90": 3_000_000,
@@ -454,6 +457,61 @@ def test_report_page_filters_and_totals(client, world):
     assert html.index(to_persian_digits(b)) < html.index(to_persian_digits(a))
     assert to_persian_digits(c) not in html
     assert "۹٬۵۰۰٬۰۰۰" in html  # the total debt of B and A
+
+
+def _footer(html: str) -> dict[str, str]:
+    """{column key: text} of the totals row ('count': its first cell)."""
+    import re
+
+    row = re.search(r'<tr class="fw-bold" data-testid="report-totals">(.*?)</tr>', html, re.S).group(1)
+    cells = dict(re.findall(r'<td data-column="(\w+)"[^>]*>(.*?)</td>', row, re.S))
+    count = re.search(r'data-testid="report-totals-count">(.*?)</span>', row).group(1)
+    return {"count": count, **{key: re.sub(r"<[^>]+>", "", text).strip() for key, text in cells.items()}}
+
+
+def test_debtors_totals_row_sums_every_filtered_row(client, world):
+    login(client, "admin")
+    footer = _footer(client.get("/reports/debtors").get_data(as_text=True))
+    assert footer["count"] == "جمع ۳ ردیف"
+    assert (footer["balance"], footer["age_0_30"], footer["age_31_60"], footer["age_61_90"],
+            footer["age_over_90"]) == ("۹٬۸۰۰٬۰۰۰ ریال", "۱٬۳۰۰٬۰۰۰ ریال", "۱٬۵۰۰٬۰۰۰ ریال", "۳٬۰۰۰٬۰۰۰ ریال",
+                                       "۴٬۰۰۰٬۰۰۰ ریال")
+    assert footer["subscriber"] == footer["region"] == ""
+    # Filtered (A and C, in Shiraz 1): A 1M + 1.5M, C 0.3M not yet overdue.
+    footer = _footer(client.get(f"/reports/debtors?region_id={world.regions.s1.id}").get_data(as_text=True))
+    assert (footer["count"], footer["balance"], footer["age_0_30"], footer["age_31_60"], footer["age_61_90"],
+            footer["age_over_90"]) == ("جمع ۲ ردیف", "۲٬۸۰۰٬۰۰۰ ریال", "۱٬۳۰۰٬۰۰۰ ریال", "۱٬۵۰۰٬۰۰۰ ریال",
+                                       "۰ ریال", "۰ ریال")
+    html = client.get("/reports/debtors?min_amount=500000&size=25&page=1").get_data(as_text=True)
+    assert _footer(html)["count"] == "جمع ۲ ردیف" and _footer(html)["age_over_90"] == "۴٬۰۰۰٬۰۰۰ ریال"
+
+
+def test_many_debtors_leave_the_debt_by_age_to_the_chart(client, world, monkeypatch):
+    monkeypatch.setattr(debtors, "PAGE_BUCKET_TOTALS_UP_TO", 2)
+    login(client, "admin")
+    html = client.get("/reports/debtors").get_data(as_text=True)
+    footer = _footer(html)
+    assert (footer["count"], footer["balance"]) == ("جمع ۳ ردیف", "۹٬۸۰۰٬۰۰۰ ریال")
+    assert footer["age_0_30"] == "…" and html.count("data-total-pending") == 4
+    assert client.get("/reports/debtors/chart.json").get_json()["totals"] == {
+        "age_0_30": 1_300_000, "age_31_60": 1_500_000, "age_61_90": 3_000_000, "age_over_90": 4_000_000}
+    printed = _footer(client.get("/reports/debtors?print=1").get_data(as_text=True))  # a print carries them all
+    assert printed["age_over_90"] == "۴٬۰۰۰٬۰۰۰ ریال"
+    # Two debtors are few enough again: the page reads their debt by age itself.
+    assert _footer(client.get("/reports/debtors?min_amount=500000").get_data(as_text=True))["age_61_90"] == (
+        "۳٬۰۰۰٬۰۰۰ ریال")
+
+
+def test_every_totals_row_sums_its_columns(client, world):
+    login(client, "admin")
+    period = "&".join(f"{k}={format_jalali_date(v, False)}" for k, v in last_30_days(world).items())
+    footer = _footer(client.get(f"/reports/collections?{period}").get_data(as_text=True))
+    assert (footer["count"], footer["payments"], footer["amount"]) == ("جمع ۳ ردیف", "۳", "۱٬۷۰۰٬۰۰۰ ریال")
+    footer = _footer(client.get(f"/reports/outages?group=subscriber&{period}").get_data(as_text=True))
+    assert (footer["count"], footer["outages"], footer["planned"], footer["unplanned"], footer["seconds"]) == (
+        "جمع ۴ ردیف", "۵", "۲", "۳", "۱۱.۰")
+    footer = _footer(client.get("/reports/deadlines").get_data(as_text=True))
+    assert (footer["count"], footer["amount"], footer["paid"]) == ("جمع ۲ ردیف", "۹٬۰۰۰٬۰۰۰ ریال", "")
 
 
 def test_a_bad_date_is_named_in_persian(client, world):

@@ -1,6 +1,7 @@
 /* Reports, progressively enhanced (the pages work without this file):
  * - the chart: a <canvas data-chart-url> is drawn with Chart.js from the JSON its URL answers
- *   ({type, labels, datasets: [{label, data}], unit, stacked, horizontal});
+ *   ({type, labels, datasets: [{label, data}], unit, stacked, horizontal}); its `totals` ({column: sum}), when
+ *   given, fill the totals row's cells the page left to it ([data-total-pending]);
  * - the Jalali date picker on the filter's dates (inputs marked data-jdp);
  * - the page size select submits its form when changed;
  * - the print view's button prints;
@@ -17,6 +18,23 @@
     return Number(value).toLocaleString(locale, options);
   }
 
+  function fillTotals(totals) {
+    document.querySelectorAll("[data-total-pending]").forEach(function (span) {
+      var key = span.parentElement.getAttribute("data-column");
+      if (!Object.prototype.hasOwnProperty.call(totals, key)) {
+        return;
+      }
+      var kind = span.getAttribute("data-kind");
+      var value = kind === "hours" ? totals[key] / 3600 : totals[key];
+      var text = formatNumber(value, kind);
+      span.textContent = kind === "rials" ? text + " " + span.getAttribute("data-unit") : text;
+      span.removeAttribute("data-total-pending");
+      span.removeAttribute("title");
+      span.className = "";
+      span.setAttribute("data-total-filled", "true");
+    });
+  }
+
   function drawChart(canvas) {
     if (!window.Chart || !window.fetch) {
       return;
@@ -24,6 +42,9 @@
     fetch(canvas.getAttribute("data-chart-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (spec) {
+        if (spec && spec.totals) {
+          fillTotals(spec.totals);
+        }
         if (!spec || !spec.labels || !spec.labels.length) {
           var note = document.createElement("p");
           note.className = "text-body-secondary m-0";
