@@ -1,35 +1,39 @@
 """Running instances: start, advance under a row lock, and keep work items, timers and message waits
 in step with the workflow. Every function flushes; the caller commits (one commit per action)."""
 
+import json
 from datetime import datetime, timedelta
 from uuid import UUID
 
 import jdatetime
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.db import utcnow
+from core.db import is_postgresql, utcnow
 from core.errors import Conflict, DomainError
 from core.jalali import as_tehran
 from core.regions import Region
 from engine import state
 from engine.catalogue import catches_events, latest_version
-from engine.events import record
+from engine.events import event_row, jsonable, record
 from engine.models import (
     BusinessKeySequence,
     Instance,
+    InstanceEvent,
     InstanceStatus,
     MessageWait,
+    OperationRun,
     Timer,
     TimerStatus,
     WorkItem,
     WorkItemStatus,
 )
-from engine.notifications import notify_new_item
+from engine.notifications import MAX_FAN_OUT, notify_new_item
 from engine.script_engine import current_step
 from engine.validation import parse_duration
 
@@ -69,9 +73,8 @@ def start_instance(session, actor, process_key: str, region: Region, data: dict 
     )
     session.add(instance)
     session.flush()
-    record(session, instance, actor, "started", data=data or {})
-    advance(session, instance, actor, _fresh_workflow(version, data),
-            rebuild=lambda: _fresh_workflow(version, data))
+    advance(session, instance, actor, _fresh_workflow(version, data), rebuild=lambda: _fresh_workflow(version, data),
+            events=[event_row(instance, actor, "started", data=data or {})])
     return instance
 
 
@@ -114,53 +117,50 @@ def require_open(instance: Instance) -> None:
         raise Conflict("instance.suspended")
 
 
-def advance(session, instance: Instance, actor, workflow=None, prepare=None, rebuild=None) -> None:
+def advance(session, instance: Instance, actor, workflow=None, prepare=None, rebuild=None, events=(),
+            completed_item=None) -> None:
     """Run the engine as far as it goes. If a service task or script fails, nothing the engine steps did
     is kept (the first service task opens a savepoint: operations are the only writers while the steps
     run), the instance keeps the state it had before them and goes to `error` (or waits for a retry when
     the diagram asks for retries). `rebuild` gives the workflow as it was before this call (by default:
-    deserialised from the instance's stored state)."""
+    deserialised from the instance's stored state).
+
+    The caller's own writes may travel with the step's: `events` (rows from `events.event_row`, written
+    after `prepare` ran, so it may still fill their data) and `completed_item` ((work item, user id): the
+    item completed by that user). Like the caller's change they are kept when the steps fail. On PostgreSQL
+    all of a step's writes but the instance row's UPDATE go in one statement (`_step_sql`)."""
     stored = instance.state
     workflow = workflow or state.checkout(instance)
     if prepare is not None:
         prepare(workflow)  # the caller's change (a completed form, a caught message): always kept
-    step = {"session": session, "instance": instance, "actor": actor, "savepoint": None}
+    writes = StepWrites(events, completed_item)
+    step = {"session": session, "instance": instance, "actor": actor, "savepoint": None, "runs": writes.runs}
     token = current_step.set(step)
     try:
         workflow.do_engine_steps()
     except (SpiffWorkflowException, DomainError) as exc:
         if step["savepoint"] is not None:
             step["savepoint"].rollback()
+        writes.runs.clear()  # the operations' runs go with their writes
         # Rebuild the state the caller's change produced (the failed steps are gone with the savepoint).
         before = rebuild() if rebuild is not None else state.load(instance.version, stored)
         if prepare is not None:
             prepare(before)
-        _fail(session, instance, actor, before, exc)
+        _fail(session, instance, actor, before, exc, writes)
         return
     finally:
         current_step.reset(token)
-    _sync(session, instance, workflow)
-    _store(session, instance, workflow)
-    instance.error_task = instance.error_message = None
-    session.flush()
+    _finish(session, instance, workflow, writes)
     if step["savepoint"] is not None:
         step["savepoint"].commit()
 
 
-def _store(session, instance, workflow) -> None:
-    """The instance's new state, in the one UPDATE of its row this step makes."""
-    stored = state.dump(workflow)
-    instance.state, instance.last_progress_at = stored, utcnow()
-    state.checkin(session, instance, workflow, stored)
-
-
-def _fail(session, instance, actor, workflow, exc) -> None:
+def _fail(session, instance, actor, workflow, exc, writes=None) -> None:
     task = getattr(exc, "task", None)
     task_name = (task.task_spec.bpmn_id or task.task_spec.name) if task is not None else None
     message = str(exc)
-    _sync(session, instance, workflow)  # the work items etc. as they were before the failed step
-    _store(session, instance, workflow)
-    instance.error_task, instance.error_message = task_name, message[:4000]
+    # The work items etc. as they were before the failed step, and its error.
+    _finish(session, instance, workflow, writes, error=(task_name, message[:4000]))
     retries = getattr(task.task_spec, "retries", None) if task is not None else None
     attempts = 1 + len(session.scalars(select(Timer.id).where(
         Timer.instance_id == instance.id, Timer.kind == "retry", Timer.task_id == str(task.id))).all()
@@ -183,28 +183,200 @@ def ready_user_tasks(workflow):
     return workflow.get_tasks(state=TaskState.READY, manual=True)
 
 
-def _sync(session, instance: Instance, workflow) -> None:
-    """Bring work items, timers and message waits in line with the workflow's ready and waiting tasks."""
+class StepWrites:
+    """What a step writes beside the instance row: the caller's events and completed item, and the runs of
+    the operations its service tasks applied (collected by the script engine, written with the rest)."""
+
+    __slots__ = ("completed_item", "events", "runs")
+
+    def __init__(self, events=(), completed_item=None):
+        self.events, self.completed_item, self.runs = list(events), completed_item, []
+
+
+def _finish(session, instance: Instance, workflow, writes: StepWrites | None = None, error=None) -> None:
+    """Write what the step did: work items, timers and message waits in line with the workflow's ready and
+    waiting tasks, the step's other writes, and the instance's new state and status (`error`: (task name,
+    message) of a failed step) in the one UPDATE of its row the step makes."""
+    writes = writes or StepWrites()
     now = utcnow()
     ready = {str(task.id): task for task in ready_user_tasks(workflow)}
+    new_items = [_work_item(instance, task, now) for task in ready.values()]
+    waiting = {str(task.id): task for task in workflow.event_manager.tasks.values()}
+    if waiting or catches_events(instance.version):
+        _sync_waits(session, instance, waiting)  # ORM objects: flushed before the step's other writes
+    row = {}
+    if workflow.is_completed():
+        row["status"], row["completed_at"] = InstanceStatus.COMPLETED, now
+    elif instance.status not in (InstanceStatus.SUSPENDED, InstanceStatus.TERMINATED):
+        row["status"] = InstanceStatus.RUNNING if ready else InstanceStatus.WAITING
+    stored = state.dump(workflow)
+    row["state"], row["last_progress_at"] = stored, now
+    row["error_task"], row["error_message"] = error or (None, None)
+    done = writes.completed_item
+    if is_postgresql(session) and not (done is not None and done[0].task_id in ready):
+        # The instance's completion goes through the ORM's flush, where the webhooks hear of it.
+        through_orm = row.get("status") == InstanceStatus.COMPLETED
+        _write_at_once(session, instance, now, new_items, writes, None if through_orm else row)
+    else:
+        through_orm = True
+        _write_apart(session, instance, now, ready, new_items, writes)
+    if through_orm:
+        for key, value in row.items():
+            setattr(instance, key, value)
+        session.flush()
+    state.checkin(session, instance, workflow, stored)
+
+
+def _write_apart(session, instance: Instance, now, ready: dict, new_items: list, writes: StepWrites) -> None:
+    """One statement per kind of write (SQLite; or an item completed whose task is ready again)."""
+    if writes.completed_item is not None:
+        item, user_id = writes.completed_item
+        item.status, item.completed_by_id, item.completed_at = WorkItemStatus.COMPLETED, user_id, now
+        item.claimed_by_id = item.claimed_by_id or user_id
     open_items = {} if not instance.state else {  # b"": just started, nothing to read
         item.task_id: item for item in session.scalars(_OPEN_ITEMS, {"instance_id": instance.id})}
     for task_id, item in open_items.items():
         if task_id not in ready:
             item.status = WorkItemStatus.CANCELLED
-    new_items = [_work_item(instance, task, now) for task_id, task in ready.items() if task_id not in open_items]
+    new_items = [item for item in new_items if item["task_id"] not in open_items]
     if new_items:
         ids = session.execute(_INSERT_ITEMS, new_items).scalars().all()
         for item_id, item in zip(ids, new_items, strict=True):
             notify_new_item(session, {**item, "id": item_id})
+    if writes.events:
+        session.execute(insert(InstanceEvent.__table__),
+                        [{**event, "data": jsonable(event["data"])} for event in writes.events])
+    if writes.runs:
+        session.execute(insert(OperationRun.__table__), writes.runs)
 
-    waiting = {str(task.id): task for task in workflow.event_manager.tasks.values()}
-    if waiting or catches_events(instance.version):
-        _sync_waits(session, instance, waiting)
-    if workflow.is_completed():
-        instance.status, instance.completed_at = InstanceStatus.COMPLETED, now
-    elif instance.status not in (InstanceStatus.SUSPENDED, InstanceStatus.TERMINATED):
-        instance.status = InstanceStatus.RUNNING if ready else InstanceStatus.WAITING
+
+# PostgreSQL: a step's writes in one statement: the instance row (state, status, version; a completion of the
+# instance goes through the ORM instead), the item completed, the open items no longer ready cancelled, the
+# newly ready ones inserted (an item still open is left as it is: ON CONFLICT on the partial unique index of
+# open items), a notice to every holder of a new item's role in its region (as notifications.notify_role
+# does), the events, the operations' runs. The instance is locked: nothing else changes its items meanwhile.
+# One statement text per shape (item completed or not; how many new items, events and runs), every value a
+# typed parameter, so that PostgreSQL's generic plan of the prepared statement estimates what a custom plan
+# would and is chosen: the statement is then planned once per connection, not at every step.
+_STEP_SQL: dict[tuple[bool, bool, int, int, int], object] = {}
+_NEW_ITEM_COLUMNS = (("task_id", "varchar"), ("task_name", "varchar"), ("title", "varchar"), ("role_code", "varchar"),
+                     ("form_key", "varchar"), ("due_at", "timestamptz"))
+_EVENT_COLUMNS = (("at", "timestamptz"), ("actor_id", "integer"), ("actor_name", "varchar"), ("action", "varchar"),
+                  ("task_name", "varchar"), ("work_item_id", "bigint"), ("note", "text"), ("data", "json"))
+_RUN_COLUMNS = (("task_id", "varchar"), ("operation", "varchar"), ("result", "json"), ("at", "timestamptz"))
+
+
+def _values(prefix: str, count: int, columns) -> str:
+    return ", ".join("(" + ", ".join(f"CAST(:{prefix}{i}_{name} AS {kind})" for name, kind in columns) + ")"
+                     for i in range(count))
+
+
+def _step_sql(shape: tuple[bool, bool, int, int, int]):
+    statement = _STEP_SQL.get(shape)
+    if statement is not None:
+        return statement
+    with_instance, done, new, events, runs = shape
+    ctes = []
+    if done:
+        ctes.append("""done AS (
+    UPDATE work_items SET status = 'completed', completed_by_id = CAST(:done_by AS integer), completed_at = :now,
+           claimed_by_id = coalesce(claimed_by_id, CAST(:done_by AS integer))
+    WHERE id = CAST(:done_id AS bigint)
+    RETURNING id)""")
+    still_ready = ", ".join(f"CAST(:n{i}_task_id AS varchar)" for i in range(new))
+    ctes.append(f"""cancelled AS (
+    UPDATE work_items SET status = 'cancelled'
+    WHERE instance_id = CAST(:instance_id AS bigint) AND status = 'open'
+          {"AND id <> CAST(:done_id AS bigint)" if done else ""} {f"AND task_id NOT IN ({still_ready})" if new else ""}
+    RETURNING id)""")  # noqa: S608 - only placeholders are formatted into these statements
+    if new:
+        ctes.append(f"""new AS (
+    INSERT INTO work_items (instance_id, task_id, task_name, title, role_code, region_id, form_key, status,
+                            assignee_id, due_at, created_at)
+    SELECT CAST(:instance_id AS bigint), n.task_id, n.task_name, n.title, n.role_code, CAST(:region_id AS integer),
+           n.form_key, 'open', NULL, n.due_at, :now
+    FROM (VALUES {_values("n", new, _NEW_ITEM_COLUMNS)}) AS n(task_id, task_name, title, role_code, form_key, due_at)
+    ON CONFLICT (instance_id, task_id) WHERE status = 'open' DO NOTHING
+    RETURNING id, role_code, title)""")  # noqa: S608
+        ctes.append("""notices AS (
+    INSERT INTO notifications (user_id, kind, work_item_id, instance_id, text, created_at)
+    SELECT holder.user_id, 'new', new.id, CAST(:instance_id AS bigint), left(new.title, 300), :now
+    FROM new CROSS JOIN LATERAL (
+        SELECT DISTINCT assignments.user_id
+        FROM assignments JOIN roles ON assignments.role_id = roles.id
+             JOIN regions ON assignments.region_id = regions.id JOIN users ON assignments.user_id = users.id
+        WHERE roles.code = new.role_code AND users.active IS true
+          AND (SELECT here.path FROM regions AS here WHERE here.id = CAST(:region_id AS integer))
+              LIKE regions.path || '%'
+        LIMIT CAST(:fan_out AS integer)) AS holder)""")
+    if events:
+        ctes.append(f"""events AS (
+    INSERT INTO instance_events (instance_id, at, actor_id, actor_name, action, task_name, work_item_id, note, data)
+    SELECT CAST(:instance_id AS bigint), e.at, e.actor_id, e.actor_name, e.action, e.task_name, e.work_item_id,
+           e.note, e.data
+    FROM (VALUES {_values("e", events, _EVENT_COLUMNS)})
+         AS e(at, actor_id, actor_name, action, task_name, work_item_id, note, data))""")  # noqa: S608
+    if runs:
+        ctes.append(f"""runs AS (
+    INSERT INTO operation_runs (instance_id, task_id, operation, result, at)
+    SELECT CAST(:instance_id AS bigint), r.task_id, r.operation, r.result, r.at
+    FROM (VALUES {_values("r", runs, _RUN_COLUMNS)}) AS r(task_id, operation, result, at))""")  # noqa: S608
+    if with_instance:
+        ctes.append("""instance AS (
+    UPDATE process_instances SET state = :state, status = CAST(:status AS varchar),
+           lock_version = lock_version + 1, last_progress_at = :now,
+           error_task = CAST(:error_task AS varchar), error_message = CAST(:error_message AS text)
+    WHERE id = CAST(:instance_id AS bigint) AND lock_version = CAST(:lock_version AS integer)
+    RETURNING lock_version)""")
+    statement = _STEP_SQL[shape] = text(
+        "WITH " + ",\n".join(ctes) + "\nSELECT "  # noqa: S608
+        + ("(SELECT lock_version FROM instance), " if with_instance else "NULL, ")
+        + ("(SELECT count(*) FROM done)" if done else "1"))
+    return statement
+
+
+def _write_at_once(session, instance: Instance, now, new_items: list, writes: StepWrites, row: dict | None) -> None:
+    """`row`: the instance's new values, or None when the ORM writes them."""
+    session.flush()  # whatever the caller changed through the ORM goes first, as an autoflush would
+    done = writes.completed_item
+    params = {"instance_id": instance.id, "region_id": instance.region_id, "now": now, "fan_out": MAX_FAN_OUT}
+    if row is not None:
+        params.update(lock_version=instance.lock_version, status=row.get("status", instance.status),
+                      state=row["state"], error_task=row["error_task"], error_message=row["error_message"])
+    if done is not None:
+        params["done_id"], params["done_by"] = done[0].id, done[1]
+    for i, item in enumerate(new_items):
+        params.update((f"n{i}_{name}", item[name]) for name, _kind in _NEW_ITEM_COLUMNS)
+    for i, event in enumerate(writes.events):
+        params.update((f"e{i}_{name}", event[name]) for name, _kind in _EVENT_COLUMNS if name != "data")
+        params[f"e{i}_data"] = _json_text(jsonable(event["data"]))
+    for i, run in enumerate(writes.runs):
+        params.update((f"r{i}_{name}", run[name]) for name, _kind in _RUN_COLUMNS if name != "result")
+        params[f"r{i}_result"] = _json_text(run["result"])
+    shape = (row is not None, done is not None, len(new_items), len(writes.events), len(writes.runs))
+    lock_version, completed = session.connection().execute(_step_sql(shape), params).one()
+    if row is not None:
+        if lock_version is None:  # the row lock makes this impossible; the optimistic check stays all the same
+            raise Conflict("instance.changed")
+        # The ORM's copy of the row as written (nothing left for its flush to write).
+        for key, value in (*row.items(), ("lock_version", lock_version)):
+            set_committed_value(instance, key, value)
+    if done is not None:
+        item, user_id = done
+        if not completed:
+            raise Conflict("work_item.gone", work_item_id=item.id)
+        for key, value in (("status", WorkItemStatus.COMPLETED), ("completed_by_id", user_id), ("completed_at", now),
+                           ("claimed_by_id", item.claimed_by_id or user_id)):
+            set_committed_value(item, key, value)
+    # Work items of this instance loaded in the session may have been cancelled behind the ORM's back.
+    for obj in list(session.identity_map.values()):
+        if type(obj) is WorkItem and obj.instance_id == instance.id and (done is None or obj is not done[0]):
+            session.expire(obj, ["status"])
+
+
+def _json_text(value) -> str:
+    """What the JSON columns would store (SQLAlchemy's JSON type writes json.dumps)."""
+    return json.dumps(value)
 
 
 def _sync_waits(session, instance: Instance, waiting: dict) -> None:

@@ -85,6 +85,10 @@ class MadamScriptEngine(PythonScriptEngine):
         if step.get("savepoint") is None:  # what the operations write goes if a later task of the step fails
             step["savepoint"] = session.begin_nested()
         task_id = str(task.id)
+        runs = step.get("runs")  # this step's runs, written with its other writes (runtime.StepWrites)
+        for run in runs or ():
+            if (run["task_id"], run["operation"]) == (task_id, name):
+                return run["result"]
         done = session.execute(_DONE, {"instance_id": instance.id, "task_id": task_id, "operation": name}).one_or_none()
         if done is not None:
             return done.result  # already applied for this task: never twice
@@ -93,6 +97,9 @@ class MadamScriptEngine(PythonScriptEngine):
                               task_name=task.task_spec.bpmn_id or task.task_spec.name, data=dict(task.data))
         result = operation.func(context, **values)
         session.flush()  # the operation's own changes: a failure to write them is this task's failure
-        session.execute(_RECORD_RUN, {"instance_id": instance.id, "task_id": task_id, "operation": name,
-                                      "result": result, "at": utcnow()})
+        run = {"instance_id": instance.id, "task_id": task_id, "operation": name, "result": result, "at": utcnow()}
+        if runs is None:
+            session.execute(_RECORD_RUN, run)
+        else:
+            runs.append(run)  # in the step's savepoint still: a later failure drops it with the operation's writes
         return result
