@@ -98,9 +98,9 @@ def debtors_with_deadline(today: date):
             .where(Account.balance > 0).group_by(Account.id).order_by(func.max(GracePeriod.due_on)))
 
 
-def overdue(today: date):
-    """Contracts with debt past its due date and no grace period still running:
-    (account, overdue amount, oldest open due date). Scope with Account.region_id as above."""
+def overdue(today: date, above: int = 0):
+    """Contracts with debt past its due date and no grace period still running, more than `above` rials of
+    it: (account, overdue amount, oldest open due date). Scope with Account.region_id as above."""
     applied = (select(Allocation.charge_id, func.sum(Allocation.amount).label("applied"))
                .group_by(Allocation.charge_id).subquery())
     open_amount = Charge.amount - func.coalesce(applied.c.applied, 0)
@@ -110,5 +110,5 @@ def overdue(today: date):
                 .group_by(Charge.account_id).subquery())
     return (select(Account, past_due.c.open, past_due.c.oldest)
             .join(past_due, past_due.c.account_id == Account.id)
-            .where(Account.balance > 0, ~_live_grace(today))
+            .where(Account.balance > 0, past_due.c.open > above, ~_live_grace(today))
             .order_by(past_due.c.oldest))

@@ -3,7 +3,7 @@
 from api import models as api_models  # noqa: F401
 from billing import models as billing_models  # noqa: F401
 from billing import run_models as billing_run_models  # noqa: F401
-from core import accounts, audit, regions  # noqa: F401
+from core import accounts, audit, regions, schedule  # noqa: F401
 from core.db import db
 from engine import models as engine_models  # noqa: F401
 from ledger import models as ledger_models  # noqa: F401

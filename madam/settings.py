@@ -16,6 +16,8 @@ MADAM_UPLOAD_DIR             where uploaded documents are kept (default MADAM_DA
 MADAM_MAP_TILE_URL           the map tiles' URL template (default OpenStreetMap's); its origin is allowed by the CSP
 MADAM_COMPANY_CODE           the company's 3-digit code in bill IDs (default 101)
 MADAM_REPORTS_EXPORT_ROW_LIMIT  rows a report exports within the request; more run as a background job (5000)
+MADAM_DISCONNECTION_RULE_HOUR   the hour (Tehran, 0-23) from which the daily disconnection rule runs (6); "off" stops it
+MADAM_DISCONNECTION_THRESHOLD   rials of overdue debt (no grace) above which the rule starts a disconnection (5000000)
 """
 
 import os
@@ -38,6 +40,16 @@ def _int(env, name, default):
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _hour(env, name, default):
+    """An hour of the day (0-23), or None for "off"."""
+    if (env.get(name) or "").strip().lower() == "off":
+        return None
+    hour = _int(env, name, default)
+    if not 0 <= hour <= 23:
+        raise SettingsError(f"{name} must be an hour from 0 to 23 or off, got {hour}")
+    return hour
 
 
 def database_url(raw: str) -> str:
@@ -97,6 +109,8 @@ def load_settings(env=None) -> dict:
         "MAX_CONTENT_LENGTH": _int(env, "MADAM_UPLOAD_MAX_MB", 10) * 1024 * 1024,
         "MADAM_LEDGER_APPROVAL_LIMIT": _int(env, "MADAM_LEDGER_APPROVAL_LIMIT", 50_000_000),
         "MADAM_REPORTS_EXPORT_ROW_LIMIT": _int(env, "MADAM_REPORTS_EXPORT_ROW_LIMIT", 5000),
+        "MADAM_DISCONNECTION_RULE_HOUR": _hour(env, "MADAM_DISCONNECTION_RULE_HOUR", 6),
+        "MADAM_DISCONNECTION_THRESHOLD": _int(env, "MADAM_DISCONNECTION_THRESHOLD", 5_000_000),
         "MADAM_UPLOAD_DIR": str(Path(env.get("MADAM_UPLOAD_DIR") or data_dir / "uploads").resolve()),
         "MADAM_MAP_TILE_URL": env.get("MADAM_MAP_TILE_URL") or "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         "MADAM_COMPANY_CODE": env.get("MADAM_COMPANY_CODE") or "101",

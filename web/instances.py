@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from billing import runs as billing_runs
 from billing.run_models import BillingRun, RunStatus
 from core import permissions as p
+from core import schedule
 from core.accounts import User
 from core.auth import normalize_username
 from core.db import db, utcnow
@@ -266,8 +267,12 @@ def queues():
     states, workers = queue_overview(backend)
     active = db.session.scalars(select(BillingRun).where(BillingRun.status.in_(
         [RunStatus.APPROVED, RunStatus.RUNNING, RunStatus.PAUSED])).order_by(BillingRun.id)).all()
+    runs = {run.name: run for run in schedule.last_runs(db.session)}
+    daily = [(name, current_app.config.get(setting), runs.get(name))
+             for name, setting in schedule.DAILY_JOB_HOURS.items()]
     return render_template("instances/queues.html", backend=backend, states=states, workers=workers,
-                           billing_runs=[(run, billing_runs.progress(db.session, run.id)) for run in active])
+                           billing_runs=[(run, billing_runs.progress(db.session, run.id)) for run in active],
+                           daily_jobs=daily)
 
 
 @bp.post("/queues/<queue>/jobs/<job_id>/<any(retry, delete):action>")

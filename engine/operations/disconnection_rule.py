@@ -1,7 +1,9 @@
 """The rule that starts disconnections (قطع انشعاب بدهکاران): a contract whose debt past due, with no grace
 period running, is above the threshold gets a `disconnection` request, unless one is already open for it.
 
-Run by `madam procedures disconnect-overdue` (daily, from cron or the worker's schedule); the caller commits.
+Run daily by the timer loop (madam.scheduler, from MADAM_DISCONNECTION_RULE_HOUR) and on demand by
+`madam processes disconnect-overdue`; the caller commits. At most `limit` requests start in one run (the
+oldest debts first); the rest start on the next run.
 """
 
 from sqlalchemy import select
@@ -24,8 +26,10 @@ def start_due_disconnections(session, actor=None, *, threshold: int = DEFAULT_TH
         Instance.process_key == PROCESS_KEY, Instance.contract_id.is_not(None),
         Instance.status.not_in([InstanceStatus.COMPLETED, InstanceStatus.TERMINATED]))))
     started = []
-    for account, overdue, oldest in session.execute(queries.overdue(on).limit(limit)).all():
-        if overdue <= threshold or account.contract_id in open_for:
+    for account, overdue, oldest in session.execute(queries.overdue(on, above=threshold)).all():
+        if len(started) >= limit:
+            break
+        if account.contract_id in open_for:
             continue
         contract = session.get(Contract, account.contract_id)
         if contract is None or contract.status != "active":
