@@ -26,6 +26,12 @@ def on_payment_posted(_sender, *, session, actor, contract_id, amount, bill_ids,
                   "journal_id": journal_id})
 
 
+# On the table, not the mapped class: the ORM's column handling cost more than the query itself, paid
+# once per payment when each payment is its own transaction (a bank callback).
+_waits = MessageWait.__table__
+_PAYMENT_WAITS = select(_waits.c.contract_id, _waits.c.business_key).where(_waits.c.name == PAYMENT_MESSAGE)
+
+
 def _payment_waits(session) -> set[str]:
     """The contracts (and business keys) some procedure waits on for a payment, read once per transaction:
     a bank file posts thousands of payments in one, and few of them wake anything."""
@@ -33,8 +39,7 @@ def _payment_waits(session) -> set[str]:
     transaction = session.get_transaction()
     cached = session.info.get("madam.payment_waits")
     if cached is None or cached[0] is not transaction:
-        rows = session.execute(select(MessageWait.contract_id, MessageWait.business_key)
-                               .where(MessageWait.name == PAYMENT_MESSAGE)).tuples().all()
+        rows = session.execute(_PAYMENT_WAITS).all()
         waits = {str(contract) for contract, _key in rows if contract is not None} | {key for _c, key in rows}
         cached = session.info["madam.payment_waits"] = (transaction, waits)
     return cached[1]
