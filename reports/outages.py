@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, and_, case, cast, exists, func, literal, or_,
 from sqlalchemy.orm import aliased
 
 from core.regions import Region
+from core.utilities import Utility
 from reports.base import CODE, HOURS, INT, TEXT, Column, Report, jalali_month_start
 from reports.sql import day_bounds, greatest, in_region, least, seconds_between, subscriber_name
 from subscribers.models import Contract, Outage, ServicePoint, Subscriber, outage_service_points
@@ -101,27 +102,83 @@ def _per_subscriber(ctx, flt):
             .order_by(per_contract.c.seconds.desc(), Contract.id))
 
 
+def _contracts_reached(region_id, utility, day):
+    """How many contracts of `utility` in the region were live on `day`: those live there, less those of the other
+    utilities — a company serves one utility as a rule, so the second count reads no rows (through its index) where
+    joining every contract to its service point would read them all."""
+    live = or_(Contract.end_date.is_(None), Contract.end_date >= day)
+    everyone = select(func.count()).select_from(Contract).where(Contract.region_id == region_id, live)
+
+    def others(utilities):
+        return (select(func.count()).select_from(ServicePoint)
+                .join(Contract, Contract.service_point_id == ServicePoint.id)
+                .where(utilities, Contract.region_id == region_id, live).scalar_subquery())
+
+    # The other utilities named as constants, so the planner sees how few service points they have.
+    of_others = case(*((utility == u.value, others(ServicePoint.utility.in_([o.value for o in Utility if o != u])))
+                       for u in Utility), else_=others(ServicePoint.utility != utility))
+    return everyone.scalar_subquery() - of_others
+
+
 def _per_region(ctx, flt):
+    """The per-region summary without listing the pairs a region-wide outage makes with each contract it reached:
+    such an outage is counted per region below its own (how many contracts it reached there), and the contracts
+    reached in a region are those region-wide outages reached — of a utility, every contract live on the earliest
+    day one of them began — plus those only named outages reached."""
     outages = _outages(ctx, flt)
-    reached = _reached(ctx, flt, outages)
-    pairs = reached
-    people = (select(pairs.c.region_id, func.count(func.distinct(pairs.c.contract_id)).label("subscribers"),
-                     func.sum(outages.c.seconds).label("subscriber_seconds"))
-              .join(outages, outages.c.id == pairs.c.outage_id).group_by(pairs.c.region_id).subquery())
-    distinct_outages = select(pairs.c.region_id, pairs.c.outage_id).distinct().subquery()
+    outage_region, below = aliased(Region), aliased(Region)
+    covered = (select(outages.c.id.label("outage_id"), below.id.label("region_id"), outages.c.utility,
+                      func.date(outages.c.starts_at).label("day"))
+               .join(outage_region, outage_region.id == outages.c.region_id)
+               .join(below, below.path.startswith(outage_region.path))
+               .where(~outages.c.named))
+    live = or_(Contract.end_date.is_(None), Contract.end_date >= func.date(outages.c.starts_at))
+    named = (select(outages.c.id.label("outage_id"), Contract.id.label("contract_id"), Contract.region_id,
+                    Contract.service_point_id, Contract.end_date)
+             .join(outage_service_points, outage_service_points.c.outage_id == outages.c.id)
+             .join(Contract, Contract.service_point_id == outage_service_points.c.service_point_id)
+             .where(outages.c.named, live))
+    if flt.region_id:
+        covered = covered.where(in_region(below.id, flt.region_id))
+        named = named.where(in_region(Contract.region_id, flt.region_id))
+    covered = ctx.scope(covered, below.id).cte("covered")
+    named = ctx.scope(named, Contract.region_id).cte("named")
+
+    wide = select(covered.c.outage_id, covered.c.region_id, _contracts_reached(
+        covered.c.region_id, covered.c.utility, covered.c.day).label("pairs")).subquery("wide")
+    by_outage = union_all(  # (outage, region, contracts it reached there)
+        select(wide.c.outage_id, wide.c.region_id, wide.c.pairs).where(wide.c.pairs > 0),
+        select(named.c.outage_id, named.c.region_id, func.count().label("pairs"))
+        .group_by(named.c.outage_id, named.c.region_id)).subquery("by_outage")
     planned_seconds = case((outages.c.planned.is_(True), outages.c.seconds), else_=literal(0))
     unplanned_seconds = case((outages.c.planned.is_(False), outages.c.seconds), else_=literal(0))
-    events = (select(distinct_outages.c.region_id, func.count().label("outages"),
+    events = (select(by_outage.c.region_id, func.count().label("outages"),
                      func.sum(_flag(outages, True)).label("planned"),
                      func.sum(_flag(outages, False)).label("unplanned"),
                      func.sum(planned_seconds).label("planned_seconds"),
-                     func.sum(unplanned_seconds).label("unplanned_seconds"))
-              .join(outages, outages.c.id == distinct_outages.c.outage_id)
-              .group_by(distinct_outages.c.region_id).subquery())
+                     func.sum(unplanned_seconds).label("unplanned_seconds"),
+                     func.sum(by_outage.c.pairs * outages.c.seconds).label("subscriber_seconds"))
+              .join(outages, outages.c.id == by_outage.c.outage_id).group_by(by_outage.c.region_id).subquery())
+
+    earliest = (select(covered.c.region_id, covered.c.utility, func.min(covered.c.day).label("day"))
+                .group_by(covered.c.region_id, covered.c.utility).subquery("earliest"))
+    # Whether a region-wide outage reached a contract a named one did (its service point read only then).
+    by_wide = (select(covered.c.region_id).join(ServicePoint, and_(ServicePoint.id == named.c.service_point_id,
+                                                                   ServicePoint.utility == covered.c.utility))
+               .where(covered.c.region_id == named.c.region_id,
+                      or_(named.c.end_date.is_(None), named.c.end_date >= covered.c.day)).exists())
+    reached = union_all(  # (region, distinct contracts): region-wide, then only named
+        select(earliest.c.region_id, _contracts_reached(earliest.c.region_id, earliest.c.utility, earliest.c.day)
+               .label("contracts")),
+        select(named.c.region_id, func.count(func.distinct(named.c.contract_id)).label("contracts"))
+        .where(~by_wide).group_by(named.c.region_id)).subquery("reached")
+    people = (select(reached.c.region_id, func.sum(reached.c.contracts).label("subscribers"))
+              .group_by(reached.c.region_id).subquery())
     return (select(Region.name.label("region"), events.c.outages, events.c.planned, events.c.unplanned,
                    cast(events.c.planned_seconds, BigInteger).label("planned_seconds"),
                    cast(events.c.unplanned_seconds, BigInteger).label("unplanned_seconds"),
-                   people.c.subscribers, cast(people.c.subscriber_seconds, BigInteger).label("subscriber_seconds"))
+                   cast(people.c.subscribers, BigInteger).label("subscribers"),
+                   cast(events.c.subscriber_seconds, BigInteger).label("subscriber_seconds"))
             .select_from(events).join(people, people.c.region_id == events.c.region_id)
             .join(Region, Region.id == events.c.region_id).order_by(Region.path))
 

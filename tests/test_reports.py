@@ -366,6 +366,48 @@ def test_outages_per_region_and_chart(session, world):
     assert chart["datasets"][1]["data"] == [e[5] / 3600 for e in expected]
 
 
+def test_outages_per_region_counts_region_wide_outages_without_listing_their_contracts(session, world):
+    """Region-wide outages overlapping in a region and the office below it, a contract ended between two of them,
+    a water contract an electricity outage passes by, a contract both a named and a region-wide outage reached."""
+    T, regions = world.today, world.regions
+    i = _contract(session, world, "I", regions.r3, "electricity", "residential", "خ")
+    i.end_date = T - timedelta(days=4)  # live for the outage five days ago, closed before the one two days ago
+    _contract(session, world, "J", regions.r3_office, "water", "residential", "د")
+    for utility, region, starts, hours, planned in (("electricity", regions.r3_office, T - timedelta(days=2), 1, True),
+                                                    ("water", regions.r3, T - timedelta(days=1), 2, False)):
+        session.add(Outage(utility=utility, region_id=region.id, starts_at=_tehran(starts, 14),
+                           ends_at=_tehran(starts, 14 + hours), planned=planned, cause="آزمایشی"))
+    session.flush()
+
+    def per_region(user=None, **filters):
+        page = run(session, world, outages.REPORT, user=user, group="region", **last_30_days(world), **filters)
+        return [tuple(r.values()) for r in page.rows]
+
+    s1 = (regions.s1.name, 2, 1, 1, 7200, 3600, 2, 10800)
+    # r3: the region-wide outage (G, I) and the named one at G; G counted once. r3's office: two region-wide
+    # electricity outages (H), the water one (J); I is in r3 itself and closed before the second.
+    r3 = (regions.r3.name, 2, 1, 1, 7200, 10800, 2, 8 * 3600)
+    office = (regions.r3_office.name, 3, 1, 2, 3600, 10800 + 7200, 2, 6 * 3600)
+    paths = {r.name: r.path for r in (regions.s1, regions.r3, regions.r3_office)}
+    expected = sorted([s1, r3, office], key=lambda row: paths[row[0]])
+    assert per_region() == expected
+    assert per_region(planned="planned") == sorted([
+        (regions.s1.name, 1, 1, 0, 7200, 0, 1, 7200), (regions.r3.name, 1, 1, 0, 7200, 0, 1, 7200),
+        (regions.r3_office.name, 1, 1, 0, 3600, 0, 1, 3600)], key=lambda row: paths[row[0]])
+    assert per_region(utility="electricity")[-1] == (regions.r3_office.name, 2, 1, 1, 3600, 10800, 1, 4 * 3600)
+    assert per_region(region_id=regions.r3_office.id) == [office]
+    assert per_region(region_id=regions.r3.id) == [r3, office]
+    assert per_region(user=world.reporter) == [s1]
+    # The same contracts and hours as the per-subscriber rows, which list every pair.
+    for filters in ({}, {"planned": "unplanned"}, {"region_id": regions.r3.id}):
+        subscribers = run(session, world, outages.REPORT, group="subscriber", **last_30_days(world), **filters).rows
+        by_region = {}
+        for row in subscribers:
+            count, seconds = by_region.get(row["region"], (0, 0))
+            by_region[row["region"]] = (count + 1, seconds + row["seconds"])
+        assert {row[0]: (row[6], row[7]) for row in per_region(**filters)} == by_region, filters
+
+
 def test_collections_by_channel_and_day(session, world):
     T = world.today
     page = run(session, world, collections.REPORT, **last_30_days(world))
