@@ -23,7 +23,7 @@ from itertools import islice
 from flask_babel import gettext
 from sqlalchemy import select, text
 
-from billing.bills import _usage_json, capacity_class, climate_zone
+from billing.bills import capacity_class, climate_zone, usage_json
 from billing.calculation import Line, Quote, Usage, quote
 from billing.models import Bill, BillStatus, MeterReading, TariffType, TariffVersion, VersionStatus
 from billing.readings import CALCULATION_REGISTER
@@ -443,7 +443,7 @@ def _write_bills(session, actor, run, written) -> dict[int, Billed]:
         calculated, source = draft.quote, draft.source
         rows.append((bill_pk, contract_id, source.region_id, draft.tariff_type.id, draft.code, draft.period,
                      draft.usage.start, draft.usage.end, BillStatus.ISSUED.value, source.bill_id, entry.payment_id,
-                     entry.issued_on, entry.due_on, json.dumps(_usage_json(draft.usage)), json.dumps(draft.readings),
+                     entry.issued_on, entry.due_on, json.dumps(usage_json(draft.usage)), json.dumps(draft.readings),
                      json.dumps([v.id for v in draft.versions]), draft.quote_json,
                      calculated.charges, calculated.vat, sum(calculated.levies.values()), calculated.total,
                      calculated.brought_forward, calculated.rounding, calculated.payable, posted.journal_id, sequence,

@@ -201,7 +201,7 @@ def issue(session, actor, contract_id: int, *, issued_on: date, due_days: int = 
     bill = Bill(contract_id=contract.id, region_id=contract.region_id, tariff_type_id=draft.tariff_type.id,
                 tariff_code=draft.tariff_code, period=draft.period, period_start=draft.usage.start,
                 period_end=draft.usage.end, status=BillStatus.ISSUED, bill_id=contract.bill_id, payment_id=payment_id,
-                issued_on=issued_on, due_on=due_on, usage=_usage_json(draft.usage), readings=draft.readings,
+                issued_on=issued_on, due_on=due_on, usage=usage_json(draft.usage), readings=draft.readings,
                 version_ids=draft.version_ids, quote=calculated.to_json(), charges=calculated.charges,
                 vat=calculated.vat, levies=sum(calculated.levies.values()), total=calculated.total,
                 brought_forward=calculated.brought_forward, rounding=calculated.rounding, payable=calculated.payable,
@@ -272,7 +272,7 @@ def bills_of(session, contract_id: int) -> list[Bill]:
                                 .order_by(Bill.period_end.desc(), Bill.id.desc())))
 
 
-def _usage_json(usage: Usage) -> dict:
+def usage_json(usage: Usage) -> dict:
     return {"start": usage.start.isoformat(), "end": usage.end.isoformat(), "registers": dict(usage.registers),
             "climate_zone": usage.climate_zone, "capacity_class": usage.capacity_class, "demand": usage.demand,
             "discount_category": usage.discount_category, "brought_forward": usage.brought_forward}

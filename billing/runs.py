@@ -86,6 +86,11 @@ def create_run(session, actor, *, utility: str, period: str, region_ids: list[in
                literal(""), literal(0))))
     run.total = session.scalar(select(func.count()).select_from(BillingRunContract)
                                .where(BillingRunContract.run_id == run.id)) or 0
+    if session.get_bind().dialect.name == "postgresql":
+        # The statistics have not seen the contracts just listed (ANALYZE counts this transaction's rows):
+        # without them the planner would sort every pending row at each worker's claim (~0.5 s at a million)
+        # instead of walking the primary key from the worker's place.
+        session.execute(text("ANALYZE billing_run_contracts"))
     run.preview = preview(session, run)
     audit(session, actor, "billing.run_created", run, utility=utility, period=run.period, regions=region_ids,
           contracts=run.total)
@@ -233,11 +238,6 @@ def work(run_id: int, bind=None) -> dict:
         done = {"billed": 0, "skipped": 0}
         in_bulk = session.get_bind().dialect.name == "postgresql"
         tariffs, quotes, after = None, batch.QuoteBook(), 0
-        if in_bulk:
-            # A run just listed a million contracts the statistics have not seen: the planner would sort every
-            # pending row at each claim (~0.5 s) instead of walking the primary key from this worker's place.
-            session.execute(text("ANALYZE billing_run_contracts"))
-            session.commit()
         while True:
             run = _run(session, run_id, lock=False)
             if run.status != RunStatus.RUNNING:
