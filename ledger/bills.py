@@ -33,11 +33,14 @@ def balance_brought_forward(session, contract_id: int) -> int:
 
 
 def bill_payable(brought_forward: int, charges_total: int) -> tuple[int, int]:
-    """(payable, rounding): the payable floored to 1,000 rials, the remainder forgone from this bill's
-    charges (never more than they are). A contract in credit pays nothing."""
+    """(payable, rounding): the payable floored to 1,000 rials (a payment ID encodes whole thousands), the
+    rials under a thousand forgone from this bill's charges — never more than they are: when the bill is
+    smaller than the odd rials of the balance brought forward, the rest stays owed for the next bill.
+    A contract in credit pays nothing."""
     exact = brought_forward + charges_total
-    rounding = min(exact % 1000, charges_total) if exact > 0 else 0
-    return max(exact - rounding, 0), rounding
+    if exact <= 0:
+        return 0, 0
+    return exact - exact % 1000, min(exact % 1000, charges_total)
 
 
 def post_bill(session, actor, contract_id: int, *, bill_id: str, period: str, issued_on: date, due_on: date,

@@ -221,7 +221,7 @@ def test_bills_posted_in_bulk_keep_the_ledgers_invariants_and_their_keys(session
         assert posted[cid].charged + posted[cid].rounding == total and posted[cid].rounding < 1000
         assert session.scalar(select(Account.balance).where(Account.contract_id == cid)) == \
             balances[cid] + posted[cid].charged == posted[cid].balance
-        assert posted[cid].payable == max(posted[cid].balance, 0) and posted[cid].payable % 1000 == 0
+        assert 0 <= max(posted[cid].balance, 0) - posted[cid].payable < 1000 and posted[cid].payable % 1000 == 0
     _books_balance(session)
     journals = session.scalar(select(func.count()).select_from(Charge))
     again = post_bills(session, None, _entries(session, chosen, amounts))  # the same bills: nothing posts twice

@@ -416,3 +416,11 @@ def test_example_gas_tariff_by_climate_in_winter():
                 climate_zone="climate5", capacity_class="G4")
     assert sum(amounts(warm, "energy").values()) == 6_765_000
     assert amounts(warm, "pattern") == {"pattern_surcharge": 1_570_000}
+
+
+def test_j_a_bill_smaller_than_the_odd_rials_brought_forward_still_asks_whole_thousands():
+    # 1,234,567 owed (a fee of odd rials) + a 300-rial bill = 1,234,867: the bill forgoes its own 300 rials at
+    # most, the payable is 1,234,000 and 567 rials stay owed for the next bill — none lost, none invented
+    assert bill_payable(1_234_567, 300) == (1_234_000, 300)
+    assert bill_payable(1_234_567, 5_000) == (1_239_000, 567)
+    assert bill_payable(-2_000, 1_500) == (0, 0)
