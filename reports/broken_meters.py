@@ -58,15 +58,15 @@ def _latest(ctx):
 
 
 def statement(ctx, flt):
+    """The faulty meters in order, with what the order and the scope need; who the subscriber is and the region's name
+    are read for the rows shown (`decorate`), not for every faulty meter before the page is cut."""
     last, latest, on_last, on_latest = _latest(ctx)
     region_id = func.coalesce(latest.c.region_id, Meter.region_id)
     stmt = (select(Meter.id.label("meter_id"), Meter.serial, Meter.utility, latest.c.id.label("contract_id"),
-                   latest.c.subscription_no, subscriber_name().label("subscriber"), Region.name.label("region"),
+                   latest.c.subscription_no, latest.c.subscriber_id, region_id.label("region_id"),
                    case((last.c.removed_on.is_(None), "installed"), else_="removed").label("meter_state"),
                    last.c.removed_on.label("faulty_since"))
             .select_from(Meter).outerjoin(last, on_last).outerjoin(latest, on_latest)
-            .outerjoin(Subscriber, Subscriber.id == latest.c.subscriber_id)
-            .join(Region, Region.id == region_id)
             .where(Meter.status == MeterStatus.FAULTY))
     if flt.date_from:
         stmt = stmt.where(last.c.removed_on >= flt.date_from)
@@ -101,10 +101,25 @@ def _audited_since(session, meter_ids) -> dict:
     return {int(object_id): at.date() for object_id, at in rows}
 
 
+def _names(session, rows) -> tuple[dict, dict]:
+    """({subscriber id: name}, {region id: name}) of the given rows."""
+    subscriber_ids = {r["subscriber_id"] for r in rows if r["subscriber_id"]}
+    subscribers = dict(session.execute(select(Subscriber.id, subscriber_name()).where(
+        Subscriber.id.in_(list(subscriber_ids)))).tuples().all()) if subscriber_ids else {}
+    regions = dict(session.execute(select(Region.id, Region.name).where(
+        Region.id.in_(list({r["region_id"] for r in rows})))).tuples().all())
+    return subscribers, regions
+
+
 def decorate(ctx, flt, rows):
+    if not rows:
+        return rows
+    subscribers, regions = _names(ctx.session, rows)
     requests = _latest_requests(ctx.session, [r["contract_id"] for r in rows if r["contract_id"]])
     audited = _audited_since(ctx.session, [r["meter_id"] for r in rows if r["faulty_since"] is None])
     for row in rows:
+        row["subscriber"] = subscribers.get(row["subscriber_id"])
+        row["region"] = regions[row["region_id"]]
         if row["faulty_since"] is None:
             row["faulty_since"] = audited.get(row["meter_id"])
         instance, steps = requests.get(row["contract_id"], (None, []))

@@ -336,6 +336,13 @@ def test_broken_meters(session, world):
         (world.meters["E"].serial, sub(world, "E")[0], "removed", world.today - timedelta(days=10))]
     e = page.rows[1]
     assert (e["request_no"], e["request_state"], e["request_step"]) == ("RPT-0001", "running", "بازدید از محل")
+    # Who and where are read for the rows shown: the second page of one row is E's alone.
+    assert [(r["subscriber"], r["region"]) for r in page.rows] == [
+        ("مشترک ج", world.regions.s2.name), ("مشترک ث", world.regions.s1.name)]
+    ctx = Context(session, world.admin, world.today, world.now)
+    second = run_page(ctx, broken_meters.REPORT, ReportFilter(), 2, 1)
+    assert (second.total, [(r["serial"], r["subscriber"], r["region"], r["request_no"]) for r in second.rows]) == (
+        2, [(world.meters["E"].serial, "مشترک ث", world.regions.s1.name, "RPT-0001")])
     assert page.rows[0]["request_no"] == ""
     dated = run(session, world, broken_meters.REPORT, date_from=world.today - timedelta(days=11),
                 date_to=world.today - timedelta(days=9))
