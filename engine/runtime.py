@@ -44,7 +44,7 @@ def next_business_key(session) -> str:
     """`1405-000123`: the Jalali year and a sequence that restarts each year. One UPDATE … RETURNING bumps
     the year's counter and keeps its row locked until the transaction ends, so numbers are never shared."""
     year = jdatetime.date.fromgregorian(date=as_tehran(utcnow()).date()).year
-    last = session.execute(_BUMP_COUNTER, {"this_year": year}).scalar()
+    last = session.connection().execute(_BUMP_COUNTER, {"this_year": year}).scalar()  # Core: no ORM execution
     if last is None:  # the year's first request
         try:
             with session.begin_nested():
@@ -369,8 +369,10 @@ def _write_at_once(session, instance: Instance, now, new_items: list, writes: St
                            ("claimed_by_id", item.claimed_by_id or user_id)):
             set_committed_value(item, key, value)
     # Work items of this instance loaded in the session may have been cancelled behind the ORM's back.
+    # (An expired object has nothing to expire; reading its attributes would load it.)
     for obj in list(session.identity_map.values()):
-        if type(obj) is WorkItem and obj.instance_id == instance.id and (done is None or obj is not done[0]):
+        if (type(obj) is WorkItem and obj.__dict__.get("instance_id") == instance.id
+                and (done is None or obj is not done[0])):
             session.expire(obj, ["status"])
 
 

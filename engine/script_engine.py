@@ -89,7 +89,9 @@ class MadamScriptEngine(PythonScriptEngine):
         for run in runs or ():
             if (run["task_id"], run["operation"]) == (task_id, name):
                 return run["result"]
-        done = session.execute(_DONE, {"instance_id": instance.id, "task_id": task_id, "operation": name}).one_or_none()
+        # On the connection: a Core read needs none of the ORM's execution (the savepoint has just flushed).
+        done = session.connection().execute(
+            _DONE, {"instance_id": instance.id, "task_id": task_id, "operation": name}).one_or_none()
         if done is not None:
             return done.result  # already applied for this task: never twice
         values = {key: spec["value"] for key, spec in params.items()}
