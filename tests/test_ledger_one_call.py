@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import DataError
 
 from core.db import db
 from core.identifiers import make_payment_id
@@ -180,3 +181,10 @@ def test_colliding_references_from_sixteen_threads_post_once_each_and_leave_exac
             == account.balance
     assert db.session.scalar(select(func.count()).select_from(Payment)) == 12
     check_books(db.session)
+
+
+def test_a_database_error_in_the_one_call_is_raised_as_sqlalchemy_raises_it(session, demo):
+    with pytest.raises(DataError) as raised, session.begin_nested():
+        payments._fetch_one(session, "SELECT 1 / %s", (0,))
+    assert "division by zero" in str(raised.value.orig)
+    assert session.scalar(select(func.count()).select_from(Payment)) is not None  # the session still works
