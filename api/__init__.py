@@ -16,7 +16,7 @@ from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
-from api import problems
+from api import messages, problems  # noqa: F401  (messages: the words for the API's error codes)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -14,6 +14,8 @@ MESSAGES = {
     "api.rate_limit_invalid": lambda p: gettext("The rate limit is 1 to 100,000 requests a minute."),
     "api.token_unknown": lambda p: gettext("There is no such token."),
     "api.webhook_url_invalid": lambda p: gettext("Enter an http or https address."),
+    "api.webhook_url_private": lambda p: gettext(
+        "This address is on this server or the private network; webhooks go to the receiver's public address."),
     "api.webhook_events_invalid": lambda p: gettext("Choose at least one event from: %(events)s.",
                                                     events=p.get("events", "")),
     "api.webhook_unknown": lambda p: gettext("There is no such webhook."),

@@ -12,9 +12,11 @@ subscription's secret.
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
@@ -41,11 +43,38 @@ _PENDING = "madam_webhook_deliveries"
 _SUBSCRIPTIONS = "madam_webhook_subscriptions"
 
 
-def subscribe(session, actor, url: str, events: list[str], client_id: int | None = None) -> WebhookSubscription:
-    url = (url or "").strip()
+def private_targets_allowed() -> bool:
+    """Webhooks to this machine or the private network: allowed in development (and tests); in production
+    only with MADAM_WEBHOOK_PRIVATE_TARGETS=allow — otherwise an API client could make the server call
+    internal services (the database's host, a cloud metadata address) on its behalf."""
+    return bool(has_app_context() and current_app.config.get("MADAM_WEBHOOK_PRIVATE_TARGETS"))
+
+
+def private_address(hostname: str) -> str | None:
+    """The first address `hostname` resolves to that is not a public one, or None. A name that does not
+    resolve is left to the delivery to fail."""
+    try:
+        infos = socket.getaddrinfo(hostname, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address.is_global or address.is_multicast:
+            return str(address)
+    return None
+
+
+def check_target(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500:
         raise DomainError("api.webhook_url_invalid", field="url")
+    if not private_targets_allowed() and private_address(parts.hostname):
+        raise DomainError("api.webhook_url_private", field="url")
+
+
+def subscribe(session, actor, url: str, events: list[str], client_id: int | None = None) -> WebhookSubscription:
+    url = (url or "").strip()
+    check_target(url)
     if not events or set(events) - set(EVENTS):
         raise DomainError("api.webhook_events_invalid", field="events", events=", ".join(EVENTS))
     if client_id is not None and session.get(ApiClient, client_id) is None:
@@ -119,10 +148,21 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=BACKOFF_SECONDS * 2 ** (attempts - 1))
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is the receiver's answer, not a new address to post to (it could point inside)."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def _post(url: str, body: bytes, headers: dict) -> int:
+    check_target(url)  # again at each attempt: the name may resolve elsewhere by now
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (http(s) only)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code

@@ -16,6 +16,8 @@ MADAM_UPLOAD_DIR             where uploaded documents are kept (default MADAM_DA
 MADAM_MAP_TILE_URL           the map tiles' URL template (default OpenStreetMap's); its origin is allowed by the CSP
 MADAM_COMPANY_CODE           the company's 3-digit code in bill IDs (default 101)
 MADAM_REPORTS_EXPORT_ROW_LIMIT  rows a report exports within the request; more run as a background job (5000)
+MADAM_WEBHOOK_PRIVATE_TARGETS   allow | deny webhooks to loopback and private addresses
+                                (allow in development, deny in production)
 MADAM_DISCONNECTION_RULE_HOUR   the hour (Tehran, 0-23) from which the daily disconnection rule runs (6); "off" stops it
 MADAM_DISCONNECTION_THRESHOLD   rials of overdue debt (no grace) above which the rule starts a disconnection (5000000)
 """
@@ -40,6 +42,13 @@ def _int(env, name, default):
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _allow(env, name, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "allow", "deny"):
+        return default if raw == "" else raw == "allow"
+    raise SettingsError(f"{name} must be allow or deny, got {raw!r}")
 
 
 def _hour(env, name, default):
@@ -114,6 +123,7 @@ def load_settings(env=None) -> dict:
         "MADAM_UPLOAD_DIR": str(Path(env.get("MADAM_UPLOAD_DIR") or data_dir / "uploads").resolve()),
         "MADAM_MAP_TILE_URL": env.get("MADAM_MAP_TILE_URL") or "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         "MADAM_COMPANY_CODE": env.get("MADAM_COMPANY_CODE") or "101",
+        "MADAM_WEBHOOK_PRIVATE_TARGETS": _allow(env, "MADAM_WEBHOOK_PRIVATE_TARGETS", mode != "production"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -168,3 +168,52 @@ def test_the_embedded_retry_loop_sends_what_falls_due(app, committed_db, receive
     finally:
         stop.set()
     assert json.loads(hook.received[0][1])["data"] == {"amount": 7}
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:5432/", "http://localhost/hook", "http://10.1.2.3/hook",
+                                 "http://169.254.169.254/latest/meta-data/", "http://[::1]/hook",
+                                 "http://192.168.1.20/hook"])
+def test_production_refuses_webhooks_to_this_server_or_the_private_network(app, client, session, demo, url):
+    app.config["MADAM_WEBHOOK_PRIVATE_TARGETS"] = False  # as production has it by default
+    try:
+        admin_token = token_for(session, ["api.manage"], regions=("demo",), name="admin-tool")
+        refused = client.post("/api/v1/webhooks", headers={**bearer(admin_token), "Accept-Language": "fa"},
+                              json={"url": url, "events": ["payment.posted"]})
+        assert refused.status_code in (400, 422), refused.json
+        assert "شبکه داخلی" in json.dumps(refused.json, ensure_ascii=False)
+        assert session.scalars(select(webhooks.WebhookSubscription)).all() == []
+        # a public address is accepted (an IP literal: nothing to look up)
+        created = client.post("/api/v1/webhooks", headers=bearer(admin_token),
+                              json={"url": "https://93.184.215.14/hook", "events": ["payment.posted"]})
+        assert created.status_code == 201, created.json
+    finally:
+        app.config["MADAM_WEBHOOK_PRIVATE_TARGETS"] = True
+
+
+def test_a_receiver_that_moved_inside_or_redirects_gets_nothing(app, session, demo, receiver):
+    inside = receiver()
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.send_response(307)
+            self.send_header("Location", inside.url)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    redirecting = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=redirecting.serve_forever, daemon=True).start()
+    try:
+        webhooks.subscribe(session, None, f"http://127.0.0.1:{redirecting.server_address[1]}/hook", ["payment.posted"])
+        [delivery] = webhooks.queue_event(session, "payment.posted", {"amount": 1000})
+        session.flush()
+        done = webhooks.attempt(session, delivery.id)
+        assert (done.last_status_code, done.last_error, inside.received) == (307, "HTTP 307", [])  # not followed
+        app.config["MADAM_WEBHOOK_PRIVATE_TARGETS"] = False  # the deployment now denies private targets
+        done = webhooks.attempt(session, delivery.id)
+        assert done.last_error.startswith("DomainError") and done.attempts == 2 and inside.received == []
+    finally:
+        app.config["MADAM_WEBHOOK_PRIVATE_TARGETS"] = True
+        redirecting.shutdown()
+        redirecting.server_close()
