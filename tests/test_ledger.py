@@ -250,3 +250,33 @@ def test_the_database_refuses_to_change_or_remove_a_posting(session, demo):
         with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
             session.execute(text(statement_))
     assert session.scalar(select(func.count()).select_from(Posting)) == 4
+
+
+def _post_raw(session, journal_id, rows):
+    for account_id, amount in rows:
+        session.execute(text("INSERT INTO ledger_postings (journal_id, account_id, amount, line) "
+                             "VALUES (:j, :a, :m, 'test')"), {"j": journal_id, "a": account_id, "m": amount})
+
+
+def test_the_database_refuses_a_journal_that_does_not_balance(session, demo):
+    """Checked by the deferred trigger (here made to fire now with SET CONSTRAINTS … IMMEDIATE, as a
+    commit would): once per journal, and again for a posting added after the check."""
+    accounts = [a.id for a in session.scalars(select(Account).where(Account.contract_id.is_not(None))
+                                              .order_by(Account.id).limit(3))]
+
+    def journal():
+        row = Journal(kind="adjustment", reason="آزمون", effective_on=date(2026, 11, 1))
+        session.add(row)
+        session.flush()
+        return row.id
+
+    balanced = journal()
+    _post_raw(session, balanced, [(accounts[0], 700), (accounts[1], -300), (accounts[2], -400)])
+    session.execute(text("SET CONSTRAINTS ledger_postings_balance IMMEDIATE"))  # checked: fine
+    with pytest.raises(DBAPIError, match="does not balance"):
+        with session.begin_nested():  # a posting added later to the journal just checked is summed again
+            _post_raw(session, balanced, [(accounts[0], 5)])
+    unbalanced = journal()
+    with pytest.raises(DBAPIError, match=f"journal {unbalanced} does not balance"):
+        with session.begin_nested():
+            _post_raw(session, unbalanced, [(accounts[0], 1000), (accounts[1], -999)])
