@@ -99,6 +99,8 @@ class MadamScriptEngine(PythonScriptEngine):
                               task_name=task.task_spec.bpmn_id or task.task_spec.name, data=dict(task.data))
         result = operation.func(context, **values)
         session.flush()  # the operation's own changes: a failure to write them is this task's failure
+        # The result as the workflow receives it (call_service's JSON); one that is not JSON fails this task.
+        result = json.loads(json.dumps(result, default=_json_default))
         run = {"instance_id": instance.id, "task_id": task_id, "operation": name, "result": result, "at": utcnow()}
         if runs is None:
             session.execute(_RECORD_RUN, run)
