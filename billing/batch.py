@@ -394,20 +394,21 @@ def bill_chunk(session, actor, run, contract_ids: list[int], tariffs: TariffBook
             candidates.append(contract_id)
     drafts, failed = draft_chunk(session, chunk, tariffs, quotes, candidates)
     entries: dict[int, tuple[Draft, BillEntry, int]] = {}
+    checks: dict[str, tuple] = {}
     for contract_id in candidates:
         draft = drafts.get(contract_id)
         try:
             if draft is None:
                 raise failed[contract_id]
             entry, sequence = _entry(chunk, draft, run)
-            check_entry(entry)
+            checks[entry.key] = check_entry(entry)
             if draft.period != run.period:  # its latest reading lies outside the run's month
                 raise DomainError("billing.reading_outside_period", period=draft.period)
         except DomainError as error:
             outcome[contract_id] = Skipped(error.code, detail_of(error)[:300])
             continue
         entries[contract_id] = (draft, entry, sequence)
-    posted = post_bills(session, actor, [entry for _draft, entry, _seq in entries.values()])
+    posted = post_bills(session, actor, [entry for _draft, entry, _seq in entries.values()], checks)
     written = []
     for contract_id, (draft, entry, sequence) in entries.items():
         result = posted[contract_id]

@@ -98,24 +98,27 @@ def check_entry(entry: BillEntry) -> tuple[str, str, int, int, int]:
     return bill_id, payment_id, total, payable, rounding
 
 
-def post_bills(session, actor, entries: list[BillEntry]) -> dict[int, BatchPosted | DomainError]:
+def post_bills(session, actor, entries: list[BillEntry],
+               checked: dict[str, tuple] | None = None) -> dict[int, BatchPosted | DomainError]:
     """Post each entry (at most one per contract) as its bill's journal. {contract id: BatchPosted}, or the
     DomainError `post_bill` would have raised for it — `Conflict("ledger.key_taken")` when its key was posted
-    before with the same fingerprint (post_bill's replay), `ledger.idempotency_conflict` when differently."""
+    before with the same fingerprint (post_bill's replay), `ledger.idempotency_conflict` when differently.
+    `checked` holds `check_entry`'s result by entry key for the entries the caller checked already."""
     if len({e.account.contract_id for e in entries}) != len(entries):
         raise ValueError("one bill per contract in a batch")
+    checked = checked or {}
     outcome: dict[int, BatchPosted | DomainError] = {}
     ready = []
     for entry in entries:
         try:
-            checked = check_entry(entry)
+            checked_entry = checked.get(entry.key) or check_entry(entry)
         except DomainError as error:
             outcome[entry.account.contract_id] = error
             continue
-        bill_id, payment_id = checked[:2]
+        bill_id, payment_id = checked_entry[:2]
         print_ = fingerprint(bill_id, entry.period, entry.issued_on, entry.due_on, sorted(entry.lines.items()),
                              entry.vat, sorted(entry.levies.items()), payment_id)
-        ready.append((entry, checked, print_))
+        ready.append((entry, checked_entry, print_))
     now = utcnow()
     journal_ids = _claim_journals(session, actor, ready, now)
     taken = [(entry, print_) for entry, _checked, print_ in ready if entry.key not in journal_ids]
