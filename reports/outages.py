@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 
 from core.regions import Region
 from core.utilities import Utility
-from reports.base import CODE, HOURS, INT, TEXT, Column, Report, jalali_month_start
+from reports.base import CODE, HOURS, INT, TEXT, Column, Report, _sum_columns, jalali_month_start
 from reports.sql import day_bounds, greatest, in_region, least, seconds_between, subscriber_name
 from subscribers.models import Contract, Outage, ServicePoint, Subscriber, outage_service_points
 
@@ -59,47 +59,69 @@ def _outages(ctx, flt):
     return stmt.subquery("o")
 
 
+def _of_utility(utility):
+    """The contract's service point is of `utility` (a column): not one of the other utilities' points, read through
+    their index as constants — a company serves one utility as a rule, so there are none to read — rather than by
+    joining every contract to its service point."""
+    others = [and_(utility == u.value, Contract.service_point_id.not_in(select(ServicePoint.id).where(
+        ServicePoint.utility.in_([o.value for o in Utility if o != u])))) for u in Utility]
+    unknown = and_(utility.not_in([u.value for u in Utility]), exists().where(
+        ServicePoint.id == Contract.service_point_id, ServicePoint.utility == utility))
+    return or_(*others, unknown)
+
+
 def _reached(ctx, flt, outages):
     """(outage id, contract id, its region) of every contract each outage reached, in the user's regions."""
     live = or_(Contract.end_date.is_(None), Contract.end_date >= func.date(outages.c.starts_at))
-    by_point = (select(outages.c.id.label("outage_id"), Contract.id.label("contract_id"), Contract.region_id)
+    # Each pair carries its outage's figures, so that nothing joins the outages again per pair.
+    pair = (outages.c.id.label("outage_id"), Contract.id.label("contract_id"), Contract.region_id, outages.c.planned,
+            outages.c.seconds)
+    by_point = (select(*pair)
                 .join(outage_service_points, outage_service_points.c.outage_id == outages.c.id)
                 .join(Contract, Contract.service_point_id == outage_service_points.c.service_point_id)
                 .where(outages.c.named, live))
     outage_region, below = aliased(Region), aliased(Region)
-    by_region = (select(outages.c.id.label("outage_id"), Contract.id.label("contract_id"), Contract.region_id)
+    by_region = (select(*pair)
                  .join(outage_region, outage_region.id == outages.c.region_id)
                  .join(below, below.path.startswith(outage_region.path))
                  .join(Contract, Contract.region_id == below.id)
-                 .join(ServicePoint, and_(ServicePoint.id == Contract.service_point_id,
-                                          ServicePoint.utility == outages.c.utility))
-                 .where(~outages.c.named, live))
+                 .where(~outages.c.named, live, _of_utility(outages.c.utility)))
     if flt.region_id:
         by_point = by_point.where(in_region(Contract.region_id, flt.region_id))
         by_region = by_region.where(in_region(Contract.region_id, flt.region_id))
     by_point, by_region = ctx.scope(by_point, Contract.region_id), ctx.scope(by_region, Contract.region_id)
-    # A CTE: the per-region summary reads these pairs twice, and PostgreSQL then computes them once.
-    return union_all(by_point, by_region).cte("reached")
+    return union_all(by_point, by_region).subquery("reached")
 
 
-def _flag(outages, planned: bool):
-    return case((outages.c.planned.is_(planned), 1), else_=0)
+def _flag(rows, planned: bool):
+    return case((rows.c.planned.is_(planned), 1), else_=0)
 
 
 def _per_subscriber(ctx, flt):
+    """Per contract reached, from the most hours without service down; the subscriber and the region are read for the
+    rows shown (`decorate`), not for every contract before the page is cut."""
     outages = _outages(ctx, flt)
     reached = _reached(ctx, flt, outages)
     per_contract = (select(reached.c.contract_id, func.count().label("outages"),
-                           func.sum(_flag(outages, True)).label("planned"),
-                           func.sum(_flag(outages, False)).label("unplanned"),
-                           func.sum(outages.c.seconds).label("seconds"))
-                    .join(outages, outages.c.id == reached.c.outage_id).group_by(reached.c.contract_id).subquery())
-    return (select(Contract.subscription_no, subscriber_name().label("subscriber"), Region.name.label("region"),
-                   per_contract.c.outages, per_contract.c.planned, per_contract.c.unplanned,
-                   cast(per_contract.c.seconds, BigInteger).label("seconds"))
-            .select_from(per_contract).join(Contract, Contract.id == per_contract.c.contract_id)
-            .join(Subscriber, Subscriber.id == Contract.subscriber_id).join(Region, Region.id == Contract.region_id)
-            .order_by(per_contract.c.seconds.desc(), Contract.id))
+                           func.sum(_flag(reached, True)).label("planned"),
+                           func.sum(_flag(reached, False)).label("unplanned"),
+                           func.sum(reached.c.seconds).label("seconds"))
+                    .group_by(reached.c.contract_id).subquery())
+    return (select(per_contract.c.contract_id, per_contract.c.outages, per_contract.c.planned,
+                   per_contract.c.unplanned, cast(per_contract.c.seconds, BigInteger).label("seconds"))
+            .order_by(per_contract.c.seconds.desc(), per_contract.c.contract_id))
+
+
+def decorate(ctx, flt, rows):
+    if flt.group == PER_REGION or not rows:
+        return rows
+    found = {contract_id: (number, name, region) for contract_id, number, name, region in ctx.session.execute(
+        select(Contract.id, Contract.subscription_no, subscriber_name(), Region.name)
+        .join(Subscriber, Subscriber.id == Contract.subscriber_id).join(Region, Region.id == Contract.region_id)
+        .where(Contract.id.in_([r["contract_id"] for r in rows])))}
+    for row in rows:
+        row["subscription_no"], row["subscriber"], row["region"] = found[row["contract_id"]]
+    return rows
 
 
 def _contracts_reached(region_id, utility, day):
@@ -120,8 +142,9 @@ def _contracts_reached(region_id, utility, day):
     return everyone.scalar_subquery() - of_others
 
 
-def _per_region(ctx, flt):
-    """The per-region summary without listing the pairs a region-wide outage makes with each contract it reached:
+def _summary(ctx, flt):
+    """(outages, per outage and region the contracts it reached there, per region the contracts reached): the
+    summaries' parts, without listing the pairs a region-wide outage makes with each contract it reached:
     such an outage is counted per region below its own (how many contracts it reached there), and the contracts
     reached in a region are those region-wide outages reached — of a utility, every contract live on the earliest
     day one of them began — plus those only named outages reached."""
@@ -150,16 +173,6 @@ def _per_region(ctx, flt):
         select(wide.c.outage_id, wide.c.region_id, wide.c.pairs).where(wide.c.pairs > 0),
         select(named.c.outage_id, named.c.region_id, func.count().label("pairs"))
         .group_by(named.c.outage_id, named.c.region_id)).subquery("by_outage")
-    planned_seconds = case((outages.c.planned.is_(True), outages.c.seconds), else_=literal(0))
-    unplanned_seconds = case((outages.c.planned.is_(False), outages.c.seconds), else_=literal(0))
-    events = (select(by_outage.c.region_id, func.count().label("outages"),
-                     func.sum(_flag(outages, True)).label("planned"),
-                     func.sum(_flag(outages, False)).label("unplanned"),
-                     func.sum(planned_seconds).label("planned_seconds"),
-                     func.sum(unplanned_seconds).label("unplanned_seconds"),
-                     func.sum(by_outage.c.pairs * outages.c.seconds).label("subscriber_seconds"))
-              .join(outages, outages.c.id == by_outage.c.outage_id).group_by(by_outage.c.region_id).subquery())
-
     earliest = (select(covered.c.region_id, covered.c.utility, func.min(covered.c.day).label("day"))
                 .group_by(covered.c.region_id, covered.c.utility).subquery("earliest"))
     # Whether a region-wide outage reached a contract a named one did (its service point read only then).
@@ -174,6 +187,20 @@ def _per_region(ctx, flt):
         .where(~by_wide).group_by(named.c.region_id)).subquery("reached")
     people = (select(reached.c.region_id, func.sum(reached.c.contracts).label("subscribers"))
               .group_by(reached.c.region_id).subquery())
+    return outages, by_outage, people
+
+
+def _per_region(ctx, flt):
+    outages, by_outage, people = _summary(ctx, flt)
+    planned_seconds = case((outages.c.planned.is_(True), outages.c.seconds), else_=literal(0))
+    unplanned_seconds = case((outages.c.planned.is_(False), outages.c.seconds), else_=literal(0))
+    events = (select(by_outage.c.region_id, func.count().label("outages"),
+                     func.sum(_flag(outages, True)).label("planned"),
+                     func.sum(_flag(outages, False)).label("unplanned"),
+                     func.sum(planned_seconds).label("planned_seconds"),
+                     func.sum(unplanned_seconds).label("unplanned_seconds"),
+                     func.sum(by_outage.c.pairs * outages.c.seconds).label("subscriber_seconds"))
+              .join(outages, outages.c.id == by_outage.c.outage_id).group_by(by_outage.c.region_id).subquery())
     return (select(Region.name.label("region"), events.c.outages, events.c.planned, events.c.unplanned,
                    cast(events.c.planned_seconds, BigInteger).label("planned_seconds"),
                    cast(events.c.unplanned_seconds, BigInteger).label("unplanned_seconds"),
@@ -181,6 +208,24 @@ def _per_region(ctx, flt):
                    cast(events.c.subscriber_seconds, BigInteger).label("subscriber_seconds"))
             .select_from(events).join(people, people.c.region_id == events.c.region_id)
             .join(Region, Region.id == events.c.region_id).order_by(Region.path))
+
+
+def totals(ctx, report, flt, stmt):
+    """Per subscriber, the count and the sums from the summary's parts: a contract is in one region, so the count is
+    the regions' distinct contracts, and each sum runs over (outage, contract) pairs counted per region."""
+    if flt.group == PER_REGION:
+        return _sum_columns(ctx, report, flt, stmt)
+    outages, by_outage, people = _summary(ctx, flt)
+    pairs = by_outage.c.pairs
+    sums = ctx.session.execute(select(
+        func.coalesce(func.sum(pairs), 0), func.coalesce(func.sum(case((outages.c.planned.is_(True), pairs),
+                                                                       else_=literal(0))), 0),
+        func.coalesce(func.sum(case((outages.c.planned.is_(False), pairs), else_=literal(0))), 0),
+        func.coalesce(func.sum(pairs * outages.c.seconds), 0))
+        .select_from(by_outage).join(outages, outages.c.id == by_outage.c.outage_id)).one()
+    count = ctx.session.scalar(select(func.coalesce(func.sum(people.c.subscribers), 0)))
+    return {"count": int(count), **{key: int(value) for key, value in zip(
+        ("outages", "planned", "unplanned", "seconds"), sums, strict=True)}}
 
 
 def statement(ctx, flt):
@@ -203,7 +248,7 @@ REPORT = Report(
     key="outages", title=_l("Outages"),
     description=_l("Subscribers reached by outages in a period: how often and how long, planned and unplanned."),
     columns=SUBSCRIBER_COLUMNS, columns_by_group={PER_REGION: REGION_COLUMNS},
-    statement=statement, chart=chart, defaults=defaults,
+    statement=statement, decorate=decorate, totals=totals, chart=chart, defaults=defaults,
     filters=("date_from", "date_to", "region_id", "utility", "planned", "group"),
     groups=((PER_REGION, _l("Per region")), (PER_SUBSCRIBER, _l("Per subscriber"))),
     materialize=lambda flt: flt.group == PER_REGION,

@@ -413,6 +413,16 @@ def test_outages_per_region_counts_region_wide_outages_without_listing_their_con
             count, seconds = by_region.get(row["region"], (0, 0))
             by_region[row["region"]] = (count + 1, seconds + row["seconds"])
         assert {row[0]: (row[6], row[7]) for row in per_region(**filters)} == by_region, filters
+        # The per-subscriber count and totals are read from the regions' summary, not from these rows: they agree.
+        page = run(session, world, outages.REPORT, group="subscriber", page_size=1, **last_30_days(world), **filters)
+        assert page.total == len(subscribers), filters
+        assert page.totals == {key: sum(r[key] for r in subscribers)
+                               for key in ("outages", "planned", "unplanned", "seconds")}, filters
+    reached = run(session, world, outages.REPORT, group="subscriber", **last_30_days(world)).rows
+    assert set(sub(world, "I", "J")) <= {r["subscription_no"] for r in reached}
+    assert [(r["subscriber"], r["region"], r["outages"], r["seconds"]) for r in reached
+            if r["subscription_no"] in sub(world, "H", "J")] == [
+        ("مشترک ح", regions.r3_office.name, 2, 4 * 3600), ("مشترک د", regions.r3_office.name, 1, 2 * 3600)]
 
 
 def test_collections_by_channel_and_day(session, world):
