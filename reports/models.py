@@ -50,10 +50,11 @@ Index("ix_report_audit_object", AuditEntry.object_type, AuditEntry.object_id)
 Index("ix_report_outages_starts_at", Outage.starts_at)
 Index("ix_report_journals_reversals", Journal.reverses_id, postgresql_where=Journal.reverses_id.is_not(None),
       sqlite_where=Journal.reverses_id.is_not(None))
-# Outages per region: a region's contracts live on a day, counted from the index alone, and the service points of a
+# Outages: a region's contracts live on a day, counted or listed from the index alone, and the service points of a
 # utility (the few of the other utilities). Broken meters: a meter's latest installation and a service point's latest
 # contract, read from the index alone on PostgreSQL (INCLUDE; on SQLite the keys alone spare the sort).
-Index("ix_report_contracts_region_end", Contract.region_id, Contract.end_date)
+Index("ix_report_contracts_region_end", Contract.region_id, Contract.end_date,
+      postgresql_include=["id", "service_point_id"])
 Index("ix_report_service_points_utility", ServicePoint.utility)
 Index("ix_report_installations_meter_last", MeterInstallation.meter_id, MeterInstallation.id,
       postgresql_include=["service_point_id", "removed_on"])

@@ -1,6 +1,6 @@
 """reports: faster first pages (outages, broken meters)
 
-Outages per region count a region's contracts live on a day from an index, and the service points of the other
+Outages count or list a region's contracts live on a day from an index, and the service points of the other
 utilities from another; broken meters read a meter's latest installation and a service point's latest contract from
 the index alone (the INCLUDE columns are PostgreSQL's; SQLite gets the keys, which spare the sort).
 
@@ -18,7 +18,7 @@ depends_on = None
 
 
 INDEXES = (
-    ("ix_report_contracts_region_end", "contracts", ["region_id", "end_date"], []),
+    ("ix_report_contracts_region_end", "contracts", ["region_id", "end_date"], ["id", "service_point_id"]),
     ("ix_report_service_points_utility", "service_points", ["utility"], []),
     ("ix_report_installations_meter_last", "meter_installations", ["meter_id", "id"],
      ["service_point_id", "removed_on"]),
