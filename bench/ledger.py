@@ -13,6 +13,23 @@ Set-up (a fresh database, migrations, demo data, contract accounts and their bil
 At the end the books are checked: every journal balances and each cached balance equals its postings.
 Targets (from the issue): >= 1,000 payments/s one by one; 100,000 lines in <= 30 s.
 
+Figures, 2026-11-28, PostgreSQL 15, synchronous_commit=on, 2 CPUs shared with other workers' tests and
+benchmarks (load average 4.5-6.4 throughout: wall times are several times what a quiet machine gives; compare
+the CPU figures), `bench/ledger.py --payments 2000 --lines 100000 --connections 1`:
+
+- one by one: 75 payments/s (13.35 ms each; CPU this process 3.57 ms, its backend 2.15 ms each) — NOT met.
+  Earlier, on a lighter load, the batch function path gave 326/s. On one database, old and new code
+  interleaved at load ~5: old 47-51/s (CPU 5.4-5.7 ms + backend 3.4-3.7 ms), new 66-81/s (3.9-4.1 + 2.5-2.6).
+  A payment alone now posts with one call of `ledger_post_payment` (migration 1ed9e7000003) on the driver's
+  cursor. Where the rest goes (load 4.0, 2,000 contracts; each piece timed around its call): 6 round trips
+  per payment, of which the ledger's own is one (plus the BEGIN psycopg sends before it):
+  pool pre-ping 0.97 ms (settings: pool_pre_ping), BEGIN + ledger_post_payment 3.52 ms, receiver
+  madam.wiring 1.62 ms (reads message_waits), receiver api.events 2.23 ms (reads webhook_subscriptions
+  through the ORM), COMMIT 3.65 ms (WAL flush, the deferred balance trigger). --without-receivers: 105/s,
+  CPU this process 1.91 ms, backend 2.23 ms.
+- bank file: 100,000 lines in 102 s at load 4.5-5.5 (25.4 s earlier on a lighter load); CPU this process
+  15.3 s, backend 29.7 s, as before this change (16.6 s / 31.3 s at load 5.8): the batch path is unchanged.
+
 Every posted payment sends `payment_posted`, whose receivers (the engine, see madam/wiring.py) run in
 the same transaction; their time is part of the figures. `--without-receivers` disconnects them to show
 the ledger's own share (a diagnostic, not a target figure). CPU seconds of this process and of its
