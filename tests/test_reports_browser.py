@@ -55,3 +55,26 @@ def test_collections_report_with_a_filter_and_its_chart(page, live_server, world
     assert rows.count() == 1
     assert to_persian_digits("1") in rows.first.inner_text() and "کارتخوان" in rows.first.inner_text()
     assert "۱٬۰۰۰٬۰۰۰" in page.get_by_test_id("report-totals").inner_text()
+
+
+def test_debtors_totals_row_takes_the_debt_by_age_from_the_chart(page, live_server, world, monkeypatch):
+    """Past the debtors the page sums by age itself, the totals row's buckets arrive with the chart, in Persian."""
+    from reports import debtors
+
+    monkeypatch.setattr(debtors, "PAGE_BUCKET_TOTALS_UP_TO", 2)
+    base = live_server
+    page.goto(f"{base}/login")
+    page.get_by_label("نام کاربری").fill("admin")
+    page.get_by_label("گذرواژه").fill("madam1403")
+    page.get_by_role("button", name="ورود", exact=True).click()
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/reports/debtors")
+    page.locator("canvas[data-drawn]").wait_for()
+    totals = page.get_by_test_id("report-totals")
+    page.locator("[data-total-filled]").nth(3).wait_for()
+    assert totals.locator("[data-total-pending]").count() == 0
+    cells = {key: totals.locator(f"td[data-column='{key}']").inner_text().strip()
+             for key in ("balance", "age_0_30", "age_31_60", "age_61_90", "age_over_90")}
+    assert cells == {"balance": "۹٬۸۰۰٬۰۰۰ ریال", "age_0_30": "۱٬۳۰۰٬۰۰۰ ریال", "age_31_60": "۱٬۵۰۰٬۰۰۰ ریال",
+                     "age_61_90": "۳٬۰۰۰٬۰۰۰ ریال", "age_over_90": "۴٬۰۰۰٬۰۰۰ ریال"}
+    assert totals.get_by_test_id("report-totals-count").inner_text() == "جمع ۳ ردیف"
