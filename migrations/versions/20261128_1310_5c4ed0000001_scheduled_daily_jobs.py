@@ -1,7 +1,7 @@
 """core: daily jobs claimed once a day (the disconnection rule first)
 
 Revision ID: 5c4ed0000001
-Revises: e9e1e7000003
+Revises: 1ed9e7000003
 Create Date: 2026-11-28 13:10:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5c4ed0000001"
-down_revision = "e9e1e7000003"
+down_revision = "1ed9e7000003"
 branch_labels = None
 depends_on = None
 
