@@ -168,7 +168,8 @@ class QuoteBook:
 SOURCES = text("""
     SELECT c.id, c.subscription_no, c.bill_id, c.region_id, c.tariff_type, c.contracted_demand, c.discount_category,
            c.start_date, sp.utility, sp.phases, sp.amperage, sp.pipe_diameter, sp.gas_meter_size,
-           p.climate_zone, i.meter_id, m.register_set, i.installed_on, i.initial_readings
+           p.climate_zone, i.meter_id, m.register_set, i.installed_on,
+           i.initial_readings::text AS initial_readings  -- parsed only when needed (rarely: see _start_of)
     FROM contracts c
     JOIN service_points sp ON sp.id = c.service_point_id
     JOIN premises p ON p.id = sp.premise_id
@@ -288,7 +289,7 @@ def _previous(session, wanted: list[tuple[int, int, str, date]]) -> dict[int, tu
 def _start_of(source, register: str, found: tuple[int, date] | None) -> tuple[int, date]:
     if found is not None:
         return found
-    initial = source.initial_readings or {}
+    initial = json.loads(source.initial_readings) if source.initial_readings else {}
     return (int(initial.get(register, initial.get("single", 0)) or 0),
             max(source.installed_on, source.start_date))
 

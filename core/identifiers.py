@@ -1,6 +1,7 @@
 """Iranian identifiers, validated on input (see the design guide for the standards)."""
 
 import re
+from operator import mul
 
 from core.text import digits_only, to_ascii_digits
 
@@ -49,9 +50,14 @@ def is_postal_code(value: str | None) -> bool:
     return len(digits_only(value)) == 10 and len(str(value).strip()) >= 10
 
 
+_MOD11_WEIGHTS = tuple(2 + i % 6 for i in range(64))
+
+
 def mod11_check_digit(digits: str) -> int:
     """Weights 2..7 repeating from the rightmost digit; 0 when the remainder is under 2."""
-    total = sum(int(d) * (2 + i % 6) for i, d in enumerate(reversed(digits)))
+    if len(digits) > len(_MOD11_WEIGHTS):
+        raise ValueError("too many digits for a check digit")
+    total = sum(map(mul, _MOD11_WEIGHTS, map(int, reversed(digits))))  # a billing run calls this millions of times
     remainder = total % 11
     return 0 if remainder < 2 else 11 - remainder
 
