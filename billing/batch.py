@@ -24,7 +24,7 @@ from flask_babel import gettext
 from sqlalchemy import select, text
 
 from billing.bills import capacity_class, climate_zone, usage_json
-from billing.calculation import Line, Quote, Usage, quote
+from billing.calculation import Line, Quote, Usage, price_shape, quote, segment_json, split_segments, timeline_of
 from billing.models import Bill, BillStatus, MeterReading, TariffType, TariffVersion, VersionStatus
 from billing.readings import CALCULATION_REGISTER
 from core.db import utcnow
@@ -121,18 +121,28 @@ class TariffBook:
 
 class QuoteBook:
     """`calculation.quote`, remembered by usage and versions. The balance brought forward changes only the
-    rounding and the payable, which are worked out afresh for each bill exactly as `quote` does. The quote's
-    JSON (`Quote.to_json`) is written from pieces serialised once per usage, too."""
+    rounding and the payable, which are worked out afresh for each bill exactly as `quote` does. The dates
+    matter only through the shape of the period (`calculation.price_shape`: each segment's length, version,
+    variant and season), so usages of the same shape and amounts share one calculation and only the
+    segments' labels — their dates — are written anew. The quote's JSON (`Quote.to_json`) is written from
+    pieces serialised once per usage, too."""
 
     def __init__(self):
         self.kept: dict[tuple, tuple] = {}
+        self.timelines: dict[tuple[int, ...], list] = {}
         self.calculated = self.reused = 0
         self._rounding_label = self._rounding_json = None
 
     def quote_and_json(self, versions: list[Version], usage: Usage) -> tuple[Quote, str]:
+        ids = tuple(v.id for v in versions)
+        timeline = self.timelines.get(ids)
+        if timeline is None:
+            timeline = self.timelines[ids] = timeline_of([(v.effective_from, v.data) for v in versions])
+        segments = split_segments(timeline, usage)
+        labels = [segment.label for segment in segments]
         demand = tuple(sorted(usage.demand.items())) if usage.demand else usage.demand
-        key = (tuple(v.id for v in versions), usage.start, usage.end, tuple(sorted(usage.registers.items())),
-               usage.climate_zone, usage.capacity_class, demand, usage.discount_category)
+        key = (ids, price_shape(segments, usage), tuple(sorted(usage.registers.items())), usage.climate_zone,
+               usage.capacity_class, demand, usage.discount_category)
         kept = self.kept.get(key)
         if kept is None:
             base = quote([(v.effective_from, v.data) for v in versions], replace(usage, brought_forward=0))
@@ -143,11 +153,19 @@ class QuoteBook:
             head = f'{{"lines": [{", ".join(json.dumps(asdict(line)) for line in lines)}'
             tail = (f'], "charges": {base.charges}, "vat": {base.vat}, "levies": {json.dumps(dict(base.levies))}, '
                     f'"total": {base.total}, "brought_forward": ')
-            kept = self.kept[key] = (base, lines, head, ", " if lines else "", tail, json.dumps(list(base.segments)))
+            kept = self.kept[key] = (base, lines, head, ", " if lines else "", tail, labels)
             self.calculated += 1
         else:
             self.reused += 1
-        base, lines, head, comma, tail, segments = kept
+        base, lines, head, comma, tail, kept_labels = kept
+        if kept_labels != labels:  # the same amounts over other dates: the lines name this period's segments
+            relabel = dict(zip(kept_labels, labels, strict=True))
+            lines = [replace(line, segment=_relabelled(line.segment, relabel)) if line.segment else line
+                     for line in lines]
+            for old, new in relabel.items():
+                head = head.replace(json.dumps(old)[1:-1], json.dumps(new)[1:-1])
+        period_segments = [segment_json(segment) for segment in segments]
+        segments_json = json.dumps(period_segments)
         payable, rounding = bill_payable(usage.brought_forward, base.total)
         if rounding:
             if self._rounding_label is None:
@@ -157,9 +175,14 @@ class QuoteBook:
             head = (f'{head}{comma}{{"code": "rounding", "label": {self._rounding_json}, "quantity": "", "unit": "", '
                     f'"rate": "", "amount": {-rounding}, "charge_type": "rounding", "segment": ""}}')
         calculated = replace(base, lines=list(lines), brought_forward=usage.brought_forward, rounding=rounding,
-                             payable=payable)
+                             payable=payable, segments=period_segments)
         return calculated, (f'{head}{tail}{usage.brought_forward}, "rounding": {rounding}, "payable": {payable}, '
-                            f'"segments": {segments}}}')
+                            f'"segments": {segments_json}}}')
+
+
+def _relabelled(text: str, relabel: dict[str, str]) -> str:
+    """A line's segment: one segment's label, or several joined (a tax over some of the segments)."""
+    return "، ".join(relabel.get(part, part) for part in text.split("، "))
 
 
 # --- Reading what a chunk needs --------------------------------------------------------------------------------

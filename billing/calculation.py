@@ -230,10 +230,29 @@ def quote(versions: list[tuple[date, dict]], usage: Usage) -> Quote:
         lines.append(Line("rounding", gettext("Rounding (rials under 1,000)"), "", "", "", -rounding, "rounding"))
     return Quote(lines=lines, charges=charges, vat=vat, levies=levies, total=total,
                  brought_forward=usage.brought_forward, rounding=rounding, payable=payable,
-                 segments=[{"label": s.label, "start": s.start.isoformat(), "end": s.end.isoformat(), "days": s.days,
-                            "effective_from": s.effective_from.isoformat(), "tariff": s.tariff.code,
-                            "variant": s.variant.name if s.variant else "", "hot_season": s.hot}
-                           for s in segments])
+                 segments=[segment_json(s) for s in segments])
+
+
+def segment_json(segment: "Segment") -> dict:
+    return {"label": segment.label, "start": segment.start.isoformat(), "end": segment.end.isoformat(),
+            "days": segment.days, "effective_from": segment.effective_from.isoformat(), "tariff": segment.tariff.code,
+            "variant": segment.variant.name if segment.variant else "", "hot_season": segment.hot}
+
+
+def timeline_of(versions: list[tuple[date, dict]]) -> list[tuple[date, "Tariff"]]:
+    """The versions parsed and in order, as `quote` reads them (for a caller quoting many usages)."""
+    return _parse_versions(versions)
+
+
+def price_shape(segments: list["Segment"], usage: Usage) -> tuple:
+    """What a quote's amounts depend on in the usage's dates: each segment's length, version, variant and
+    season — or the dates themselves when a discount of the usage's category has validity dates. Two usages
+    with the same shape and the same registers, zone, class, demand and category get the same lines and
+    amounts; only the segments' labels (their dates) differ."""
+    category = usage.discount_category
+    if category and any((d := s.tariff.discounts.get(category)) and (d.valid_from or d.valid_to) for s in segments):
+        return (usage.start, usage.end)
+    return tuple((s.days, s.effective_from, s.variant.name if s.variant else "", s.hot) for s in segments)
 
 
 def split_segments(timeline: list[tuple[date, Tariff]], usage: Usage) -> list[Segment]:

@@ -236,3 +236,28 @@ def test_bills_posted_in_bulk_keep_the_ledgers_invariants_and_their_keys(session
     with pytest.raises(DomainError):
         raise post_bills(session, None, [empty])[chosen[1]]
     _books_balance(session)
+
+
+def test_the_quote_book_reuses_a_calculation_over_other_dates_of_the_same_shape(session, varied_run):
+    """Usages of the same amounts whose periods have the same shape (segment lengths, versions, variants,
+    seasons) share one calculation; each still gets exactly what `quote` gives for its own dates."""
+    from dataclasses import replace
+
+    _run, _actor, _ids, contracts = varied_run
+    tariffs, quotes = batch.TariffBook(session), batch.QuoteBook()
+    draft = bills.prepare(session, contracts[9].id)
+    usage = replace(draft.usage, registers={"total": 420}, brought_forward=0)
+    periods = [(usage.start + timedelta(days=shift), usage.end + timedelta(days=shift)) for shift in range(-3, 4)]
+    # and periods across the start of the hot season (1404/03/01 = 2025-05-22): two segments each
+    periods += [(date(2025, 5, 1) + timedelta(days=shift), date(2025, 5, 30) + timedelta(days=shift))
+                for shift in (0, 1, 2)]
+    shapes = set()
+    for start, end in periods:
+        dated = replace(usage, start=start, end=end)
+        versions = tariffs.in_force(draft.tariff_type.id, draft.tariff_code, start, end)
+        calculated, written = quotes.quote_and_json(versions, dated)
+        expected = quote([(v.effective_from, v.data) for v in versions], dated)
+        assert calculated == expected and json.loads(written) == expected.to_json(), (start, end)
+        shapes.add(tuple((s["days"], s["hot_season"]) for s in expected.segments))
+    assert any(len(shape) == 2 for shape in shapes), "some periods straddle the season's start"
+    assert quotes.calculated == len(shapes) < len(periods) and quotes.reused == len(periods) - len(shapes)
