@@ -15,6 +15,14 @@ process. Each worker reports its peak RSS (VmHWM). The books are checked at the 
 balances, every cached balance equals its postings, one bill per contract and period.
 Targets (from the issue): 1M bills in <= 5 minutes (>= 3,300 bills/s) on two cores, <= 500 MB a worker.
 
+Measured 2026-11-28 (`--contracts 1000000 --naive 2000`, load 1.0 at the start): 994,025 bills in 874 s
+= 1,137 bills/s, peak worker RSS 167 MB; naive 21.3 bills/s (53x). This machine is slower than the one
+of the earlier 1,629 bills/s (naive 41/s there, 21/s here for the same code path). A worker's time
+(py-spy on a 300k run before this session's last changes): quotes ~28% (now shared by usages whose
+periods have the same shape), reading the chunk ~9% (half of it decoding JSON, now avoided), COPY and the
+ledger's checks ~15%, waiting on PostgreSQL ~11%; PostgreSQL's backends use about as much CPU as the
+workers. MISSED: about 3x short of the target on this machine.
+
 Run from the repository root (it drops and recreates the database it is given):
 
     .venv/bin/python bench/billing_run.py --contracts 100000 --naive 2000
