@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from core.jalali import to_jalali
 from core.permissions import REPORTS_VIEW, scope_to_regions
-from reports.sql import without_jit
+from reports.sql import report_settings
 
 # How a column's values are shown and exported (HOURS: a number of seconds, shown as hours).
 TEXT, CODE, INT, RIALS, DATE, DATETIME, HOURS, LABEL = ("text", "code", "int", "rials", "date", "datetime",
@@ -72,7 +72,7 @@ class Context:
     now: datetime
 
     def __post_init__(self):
-        without_jit(self.session)
+        report_settings(self.session)
 
     @property
     def dialect(self) -> str:

@@ -43,9 +43,15 @@ def least(dialect: str, *values):
     return func.min(*values) if dialect == "sqlite" else func.least(*values)
 
 
-def without_jit(session) -> None:
-    """PostgreSQL compiles a plan to machine code when its estimated cost is high, which for a report's queries (an
-    index read per region or per row, on a million contracts) costs seconds more than it saves: off for the
-    transaction the report runs in."""
+REPORT_WORK_MEM = "64MB"  # per sort or hash of a report's query, for its transaction only
+
+
+def report_settings(session) -> None:
+    """For the transaction a report runs in, on PostgreSQL: no JIT — it compiles a plan to machine code when its
+    estimated cost is high, which for a report's queries (an index read per region or per row, on a million
+    contracts) costs seconds more than it saves — and REPORT_WORK_MEM for its sorts and hashes: grouping the
+    contracts an outage reached (300k at a million subscribers) spills to disk at the default 4 MB (1.45 s for
+    the first page; 0.9 s with 64 MB)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))
+        session.execute(text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
