@@ -28,6 +28,11 @@ outages per subscriber 36500-51400 (timed apart) -> 1226-1869, collections 2537 
 billing summary 27 -> 28-45.
 Over the target: outages per subscriber (a GROUP BY of the 336k contracts one region-wide outage reached, to
 find the 25 with the most hours) and collections.
+Again on a quiet machine (load 0.6-1.2), after reports got 64 MB of work_mem: debtors 157-180 (chart 3.7-4.1 s),
+deadlines 427-492, broken meters 219-222, outages per region 233-254, outages per subscriber 1170-1431,
+collections 826-984, open requests 181-212, consumption 11-12, billing summary 9-15. Only outages per subscriber
+is over 1 s: it would need the hours summed per region first (a region-wide outage gives every contract of a
+region the same hours) and only the top regions' contracts read.
 
     .venv/bin/python bench/reports.py --scale 0.1          # 100k subscribers, 1.2M postings: a quick run
     .venv/bin/python bench/reports.py                      # 1M subscribers, 12M postings
