@@ -2,7 +2,6 @@
 `ledger_post_payments`; SQLite posts through the portable statements. The three must leave the same
 books for the same payments, and the single call must keep the guarantees under concurrency."""
 
-import threading
 from datetime import date
 
 import pytest
@@ -17,6 +16,7 @@ from ledger.models import Account, Installment, Journal, JournalKind, Payment, P
 from ledger.payments import DUPLICATE, FAILED, POSTED, SUSPENSE, PaymentRequest, post_payment, post_payments
 from madam.demo import load_demo
 from tests.test_ledger import TODAY, bill_id_of, check_books, issue_bill, open_account, region_id
+from tests.test_ledger_concurrency import THREADS, _run_in_threads
 from tests.test_ledger_properties import CONTRACTS, _books, _outcome
 
 NO_ACCOUNT = 8009999  # a contract with no receivable: paid by bill ID its money waits in suspense
@@ -109,7 +109,6 @@ def test_one_call_is_what_post_payment_uses_on_postgresql(session, demo, monkeyp
     assert session.scalar(select(Account.balance).where(Account.contract_id == 8001001)) == 750_000
 
 
-THREADS = 16
 
 
 @pytest.mark.committed
@@ -133,30 +132,18 @@ def test_colliding_references_from_sixteen_threads_post_once_each_and_leave_exac
             return _by_bill(contract_id, amount, f"C{k}")
         return PaymentRequest("bank", f"C{k}", amount, date(2025, 3, 1), contract_id=contract_id)
 
-    results, errors = {}, []
-    start = threading.Barrier(THREADS)
-
-    def run(n):
-        with app.app_context():
+    def work(n):
+        done = []
+        for k in (range(12) if n % 2 else reversed(range(12))):
             try:
-                start.wait()
-                for k in (range(12) if n % 2 else reversed(range(12))):
-                    try:
-                        results[n, k] = post_payment(db.session, None, request(n, k))
-                    except Exception as exc:  # a conflict is a DomainError: kept as the result
-                        results[n, k] = exc
-                    db.session.commit()
-            except Exception as exc:
-                errors.append(exc)
-            finally:
-                db.session.remove()
+                result = post_payment(db.session, None, request(n, k))
+            except Exception as exc:  # a conflict is a DomainError: kept as the result
+                result = exc
+            db.session.commit()
+            done.append(((n, k), result))
+        return done
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    results = dict(_run_in_threads(app, work))
     for k in range(12):
         outcomes = [results[n, k] for n in range(THREADS)]
         posted = [r for r in outcomes if getattr(r, "status", None) == POSTED]
