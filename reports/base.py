@@ -104,6 +104,8 @@ class Report:
     filters: tuple[str, ...] = ()
     defaults: Callable | None = None  # (ctx) -> dict of filter values when none were given
     decorate: Callable = _no_decoration
+    # (ctx, flt, limit, offset) -> a page's rows as `statement` gives them, read a cheaper way; None: read `statement`
+    first_rows: Callable | None = None
     totals: Callable = _sum_columns  # (ctx, report, flt, stmt) -> {"count": n, column key: sum}
     export_totals: Callable | None = None  # totals too slow for a page but wanted in a file; else `totals`
     chart: Callable | None = None  # (ctx, flt) -> {"type", "labels", "datasets": [{"label", "data"}], "unit"}
@@ -138,7 +140,9 @@ def run_page(ctx: Context, report: Report, flt: ReportFilter, page: int = 1, pag
         shown = rows[(page - 1) * page_size: page * page_size]
         return Page(report.decorate(ctx, flt, shown), len(rows), totals, page, page_size)
     totals = report.totals(ctx, report, flt, stmt)
-    rows = [dict(r) for r in ctx.session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).mappings()]
+    rows = report.first_rows(ctx, flt, page_size, (page - 1) * page_size) if report.first_rows else None
+    if rows is None:
+        rows = [dict(r) for r in ctx.session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).mappings()]
     return Page(report.decorate(ctx, flt, rows), totals.pop("count"), totals, page, page_size)
 
 
