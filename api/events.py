@@ -9,11 +9,21 @@ from api import webhooks
 from billing.models import Bill, BillStatus
 from engine.models import Instance, InstanceStatus
 from ledger.models import Account, AccountKind
-from ledger.signals import payment_posted
+from ledger.signals import payment_posted, payment_posted_reads
+
+# Read by the statement that posts a single payment (ledger.signals.payment_posted_reads): whether an
+# active subscription wants the event, the same test as `webhooks.wanted`, seeing this transaction's
+# own (flushed) subscriptions too.
+_WANTED = "api.payment_posted_wanted"
+_WANTED_SQL = "EXISTS (SELECT 1 FROM webhook_subscriptions s WHERE s.active AND s.events::jsonb ? 'payment.posted')"
 
 
-def on_payment_posted(_sender, *, session, contract_id, amount, bill_ids, reference, journal_id, **_rest):
-    if not webhooks.wanted(session, webhooks.PAYMENT_POSTED):
+def on_payment_posted(_sender, *, session, contract_id, amount, bill_ids, reference, journal_id, reads=None,
+                      **_rest):
+    wanted = (reads or {}).get(_WANTED)
+    if wanted is None:
+        wanted = webhooks.wanted(session, webhooks.PAYMENT_POSTED)
+    if not wanted:
         return
     region_id = session.scalar(select(Account.region_id).where(Account.contract_id == contract_id,
                                                                Account.kind == AccountKind.RECEIVABLE))
@@ -59,6 +69,7 @@ def _after_rollback(session) -> None:
 
 def connect() -> None:
     payment_posted.connect(on_payment_posted, weak=False)
+    payment_posted_reads[_WANTED] = _WANTED_SQL
     for name, listener in (("before_flush", on_before_flush), ("after_commit", _after_commit),
                            ("after_rollback", _after_rollback)):
         if not event.contains(Session, name, listener):

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError
 
 from core.audit import actor_name, audit, current_origin
 from core.db import is_postgresql, utcnow
@@ -112,6 +111,7 @@ def post_payments(session, actor, requests: list[PaymentRequest]) -> list[Paymen
     result and changes nothing; the others post."""
     requests = [normalized(r) for r in requests]
     results: list[PaymentResult | None] = [None] * len(requests)
+    reads = {}
     for i, request in enumerate(requests):
         if (problem := problem_with(request)) is not None:
             results[i] = PaymentResult(FAILED, error=problem)
@@ -119,51 +119,64 @@ def post_payments(session, actor, requests: list[PaymentRequest]) -> list[Paymen
         if not is_postgresql(session):
             _post_portably(session, actor, requests, results)
         elif len(requests) == 1:
-            results[0] = _post_one_on_postgresql(session, actor, requests[0])
+            results[0], reads = _post_one_on_postgresql(session, actor, requests[0])
         else:
             _post_on_postgresql(session, actor, requests, results)
     for i, result in enumerate(results):
         if result.status == POSTED:  # newly posted to a contract (a duplicate is DUPLICATE)
             signals.payment_posted.send(None, session=session, actor=actor, contract_id=result.contract_id,
                                         amount=result.amount, bill_ids=result.settled_bill_ids,
-                                        reference=requests[i].reference, journal_id=result.journal_id)
+                                        reference=requests[i].reference, journal_id=result.journal_id,
+                                        reads=reads)
     return results
 
 
 _POST_ONE_ON_POSTGRESQL = (
-    "SELECT * FROM ledger_post_payment(%s::text, %s::text, %s::text, %s::text, %s::bigint, %s::date, %s::bigint, "
-    "%s::text, %s::text, %s::integer, %s::text, %s::text, %s::text, %s::timestamptz)")
+    "SELECT p.*{reads} FROM ledger_post_payment(%s::text, %s::text, %s::text, %s::text, %s::bigint, %s::date, "
+    "%s::bigint, %s::text, %s::text, %s::integer, %s::text, %s::text, %s::text, %s::timestamptz) AS p")
+_post_one_sql: dict[tuple, str] = {}
 
 
-def _post_one_on_postgresql(session, actor, request: PaymentRequest) -> PaymentResult:
+def _post_one_on_postgresql(session, actor, request: PaymentRequest) -> tuple[PaymentResult, dict]:
     """One payment in one round trip: the database function `ledger_post_payment` (migration
-    `1ed9e7000003`) follows the same rules as the batch function and the portable path."""
+    `1ed9e7000003`) follows the same rules as the batch function and the portable path. The same
+    statement makes the reads the signal's receivers asked for (`signals.payment_posted_reads`)."""
     session.flush()  # the function must see what this transaction has pending
     origin = current_origin()
-    status, journal_id, contract_id, amount, bill_ids = _fetch_one(session, _POST_ONE_ON_POSTGRESQL, (
+    wanted = tuple(signals.payment_posted_reads.items())
+    sql = _post_one_sql.get(wanted)
+    if sql is None:
+        sql = _post_one_sql[wanted] = _POST_ONE_ON_POSTGRESQL.format(
+            reads="".join(f", ({expression})" for _name, expression in wanted))
+    status, journal_id, contract_id, amount, bill_ids, *values = _fetch_one(session, sql, (
         request.key, request.fingerprint, request.channel, request.reference, request.amount, request.paid_on,
         request.contract_id, request.bill_id, request.payment_id, getattr(actor, "id", None), actor_name(actor),
         origin.address[:64], origin.client[:300], utcnow()))
+    reads = {name: value for (name, _expression), value in zip(wanted, values, strict=True)}
     if status == "no_account":
-        return PaymentResult(FAILED, error=NotFound("ledger.no_account", contract_id=request.contract_id))
+        return PaymentResult(FAILED, error=NotFound("ledger.no_account", contract_id=request.contract_id)), reads
     if status == "conflict":
         return PaymentResult(FAILED, journal_id, error=DomainError(
-            "ledger.idempotency_conflict", field="reference", key=request.reference))
-    return PaymentResult(_STATUS[status], journal_id, contract_id, amount, tuple(bill_ids))
+            "ledger.idempotency_conflict", field="reference", key=request.reference)), reads
+    return PaymentResult(_STATUS[status], journal_id, contract_id, amount, tuple(bill_ids)), reads
 
 
 def _fetch_one(session, sql: str, params: tuple) -> tuple:
     """The one row `sql` returns, run on the driver's own cursor in the session's transaction: SQLAlchemy's
     execution context and result wrapping cost as much Python time as the rest of a payment. A driver
-    error is raised as SQLAlchemy would raise it (IntegrityError, OperationalError, ...)."""
+    error goes through SQLAlchemy's own handling: raised as it would raise it (IntegrityError,
+    OperationalError, ...), and a connection the server dropped makes the pool replace every connection
+    opened before it (no ping is made before a checkout: see madam.settings)."""
     connection = session.connection()
-    dbapi = connection.dialect.loaded_dbapi
+    cursor = connection.connection.dbapi_connection.cursor()
     try:
-        with connection.connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()
-    except dbapi.Error as error:
-        raise DBAPIError.instance(sql, params, error, dbapi.Error) from error
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+    except connection.dialect.loaded_dbapi.Error as error:
+        connection._handle_dbapi_exception(error, sql, params, cursor, None)
+        raise  # not reached: the line above raises SQLAlchemy's exception
+    finally:
+        cursor.close()
 
 
 _POST_ON_POSTGRESQL = text(

@@ -9,18 +9,22 @@ from billing.signals import run_finished
 from engine.messages import send_message
 from engine.models import Instance, MessageWait
 from ledger.accounts import open_contract_account
-from ledger.signals import payment_posted
+from ledger.signals import payment_posted, payment_posted_reads
 from subscribers.signals import contract_opened
 
 PAYMENT_MESSAGE = "payment_received"
 RUN_FINISHED_MESSAGE = "billing_run_finished"
 
 
-def on_payment_posted(_sender, *, session, actor, contract_id, amount, bill_ids, reference, journal_id, **_rest):
+def on_payment_posted(_sender, *, session, actor, contract_id, amount, bill_ids, reference, journal_id, reads=None,
+                      **_rest):
     """A payment to a contract is the message `payment_received`, correlated by the contract, in the
     payment's own transaction: the procedure moves on exactly when the money is booked."""
-    if str(contract_id) not in _payment_waits(session):
-        return  # nothing waits for this contract's money (most payments of a bank file)
+    awaited = (reads or {}).get(_AWAITED)
+    if awaited is None:
+        awaited = str(contract_id) in _payment_waits(session)
+    if not awaited:
+        return  # nothing waits for this contract's money (most payments)
     send_message(session, actor, PAYMENT_MESSAGE, contract_id,
                  {"amount": amount, "bill_ids": list(bill_ids or []), "reference": reference,
                   "journal_id": journal_id})
@@ -30,6 +34,13 @@ def on_payment_posted(_sender, *, session, actor, contract_id, amount, bill_ids,
 # once per payment when each payment is its own transaction (a bank callback).
 _waits = MessageWait.__table__
 _PAYMENT_WAITS = select(_waits.c.contract_id, _waits.c.business_key).where(_waits.c.name == PAYMENT_MESSAGE)
+
+
+# Read by the statement that posts a single payment (ledger.signals.payment_posted_reads): whether a
+# procedure waits for this contract's money, the same test as `_payment_waits` for one contract.
+_AWAITED = "madam.payment_awaited"
+_AWAITED_SQL = ("EXISTS (SELECT 1 FROM message_waits w WHERE w.name = 'payment_received' "  # PAYMENT_MESSAGE
+                "AND (w.contract_id = p.r_contract_id OR w.business_key = p.r_contract_id::text))")
 
 
 def _payment_waits(session) -> set[str]:
@@ -66,6 +77,7 @@ def on_run_finished(_sender, *, session, run, **_rest):
 
 def connect() -> None:
     payment_posted.connect(on_payment_posted, weak=False)
+    payment_posted_reads[_AWAITED] = _AWAITED_SQL
     if not event.contains(Session, "after_flush", _forget_payment_waits):
         event.listen(Session, "after_flush", _forget_payment_waits)
     contract_opened.connect(on_contract_opened, weak=False)

@@ -217,3 +217,41 @@ def test_a_receiver_that_moved_inside_or_redirects_gets_nothing(app, session, de
         app.config["MADAM_WEBHOOK_PRIVATE_TARGETS"] = True
         redirecting.shutdown()
         redirecting.server_close()
+
+
+@pytest.mark.committed
+def test_a_payment_posted_after_a_subscription_changes_elsewhere_follows_the_change(app, committed_db, receiver):
+    """Each payment asks, in the statement that posts it, whether an active subscription wants it: a
+    subscription another process makes or disables counts from the next payment on."""
+    from datetime import date
+
+    from sqlalchemy.orm import Session
+
+    from ledger.accounts import open_contract_account
+    from ledger.payments import PaymentRequest, post_payment, post_payments
+    from madam.demo import load_demo
+    from tests.test_api_helpers import region_id
+
+    session = committed_db.session
+    load_demo(session)
+    open_contract_account(session, None, 7001, region_id(session, "shiraz-1"))
+    session.commit()
+
+    def pay(reference):
+        post_payment(session, None, PaymentRequest("bank", reference, 1_000, date(2025, 3, 1), contract_id=7001))
+        session.commit()
+        return [d.payload["reference"] for d in session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id))]
+
+    assert pay("P1") == []
+    hook = receiver()
+    with Session(committed_db.engine) as elsewhere:
+        subscription = webhooks.subscribe(elsewhere, None, hook.url, ["payment.posted"])
+        elsewhere.commit()
+        assert pay("P2") == ["P2"]
+        post_payments(session, None, [PaymentRequest("bank", f"B{n}", 1_000, date(2025, 3, 1), contract_id=7001)
+                                      for n in (1, 2)])  # a batch reads the subscriptions itself
+        session.commit()
+        assert pay("P3") == ["P2", "B1", "B2", "P3"]
+        webhooks.set_active(elsewhere, None, subscription.id, False)
+        elsewhere.commit()
+    assert pay("P4") == ["P2", "B1", "B2", "P3"]

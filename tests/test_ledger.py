@@ -123,6 +123,8 @@ def test_paying_by_bill_and_payment_id_checks_both_digits_and_the_amount(session
     assert result.status == POSTED and result.settled_bill_ids == (bill_id,)
     [event] = heard
     assert event.pop("session") is session and event.pop("actor") is actor  # the listener works in this transaction
+    reads = event.pop("reads")  # what the receivers asked the posting statement to read: nothing waits, none wanted
+    assert set(reads) == set(signals.payment_posted_reads) and not any(reads.values())
     assert event == {"contract_id": 8001001, "amount": 450_000, "bill_ids": (bill_id,), "reference": "B-1",
                      "journal_id": result.journal_id}
 

@@ -4,9 +4,10 @@ books for the same payments, and the single call must keep the guarantees under 
 
 from datetime import date
 
+import psycopg
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.exc import DataError
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DataError, OperationalError
 
 from core.db import db
 from core.identifiers import make_payment_id
@@ -175,3 +176,28 @@ def test_a_database_error_in_the_one_call_is_raised_as_sqlalchemy_raises_it(sess
         payments._fetch_one(session, "SELECT 1 / %s", (0,))
     assert "division by zero" in str(raised.value.orig)
     assert session.scalar(select(func.count()).select_from(Payment)) is not None  # the session still works
+
+
+@pytest.mark.committed
+def test_a_payment_after_the_server_dropped_the_connection_fails_once_then_the_next_posts(app, committed_db):
+    """No ping before each checkout (madam.settings): a connection the server dropped fails the statement
+    that finds it dead, is replaced, and the bank's retry of the same payment posts."""
+    load_demo(db.session)
+    open_contract_account(db.session, None, 7001, region_id(db.session), bill_id_of(7001))
+    issue_bill(db.session, None, 7001, 5_000_000)
+    db.session.commit()
+    assert "pool_pre_ping" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    backend = db.session.scalar(text("SELECT pg_backend_pid()"))
+    db.session.commit()  # the connections go back to the pool, alive as far as it knows
+    with psycopg.connect(app.config["SQLALCHEMY_DATABASE_URI"].replace("+psycopg", ""), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = current_database() AND pid <> pg_backend_pid()")  # as a restart would
+    payment = PaymentRequest("bank", "AFTER-DROP", 10_000, TODAY, contract_id=7001)
+    with pytest.raises(OperationalError) as raised:
+        post_payment(db.session, None, payment)
+    assert raised.value.connection_invalidated
+    db.session.rollback()
+    assert post_payment(db.session, None, payment).status == POSTED
+    db.session.commit()
+    assert db.session.scalar(text("SELECT pg_backend_pid()")) != backend
+    assert db.session.scalar(select(Account.balance).where(Account.contract_id == 7001)) == 4_990_000

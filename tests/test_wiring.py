@@ -53,3 +53,32 @@ def test_a_payment_wait_made_after_an_earlier_payment_in_the_same_transaction_is
                             business_key=instance.business_key, contract_id=424242))
     session.flush()
     assert "424242" in _payment_waits(session)
+
+
+def test_a_single_payment_learns_in_its_own_statement_whether_a_procedure_waits_for_it(
+        app, session, demo, monkeypatch):
+    """A bank callback posts one payment: whether anything waits for the contract's money is read by the
+    posting statement itself, not by a read of every payment wait; the answer still wakes the request."""
+    from madam import wiring
+
+    deploy_test_request(session, demo["analyst"], **{'name="fee_paid"': 'name="payment_received"'})
+    home = region(session, "shiraz-1")
+    instance = runtime.start_instance(session, demo["clerk"], "test_request", home, contract_id=9001)
+    open_contract_account(session, demo["finance"], 9001, home.id)
+    open_contract_account(session, demo["finance"], 9002, home.id)
+    item = session.scalar(select(WorkItem).where(WorkItem.instance_id == instance.id))
+    cartable.complete(session, demo["clerk"], item.id, {"capacity": 4})
+    assert instance.status == "waiting"
+
+    def no_full_read(_session):
+        raise AssertionError("a single payment read every payment wait")
+
+    monkeypatch.setattr(wiring, "_payment_waits", no_full_read)
+    post_payment(session, demo["finance"], PaymentRequest(channel="bank", reference="BANK-78", amount=5_000,
+                                                          paid_on=date(2026, 11, 28), contract_id=9002))
+    assert instance.status == "waiting"  # another contract's money
+    post_payment(session, demo["finance"], PaymentRequest(channel="bank", reference="BANK-79", amount=7_000,
+                                                          paid_on=date(2026, 11, 28), contract_id=9001))
+    assert instance.status == "running"
+    caught = session.scalar(select(InstanceEvent).where(InstanceEvent.action == "message_caught"))
+    assert caught.data["reference"] == "BANK-79"
