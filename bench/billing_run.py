@@ -69,8 +69,10 @@ WORKER = textwrap.dedent("""
         print(json.dumps({**done, "seconds": time.perf_counter() - started, "peak_rss": peak}), flush=True)
 """)
 
-READING_COLUMNS = ("contract_id, meter_id, region_id, register, read_on, value, consumption, source, reader_name, "
-                   "flags, opening, override_reason, created_at")
+READING_COLUMNS = (
+    "contract_id, meter_id, region_id, register, read_on, value, consumption, source, reader_name, "
+    "flags, opening, override_reason, created_at"
+)
 
 
 def readings_and_accounts(url: str, n: int, seed: int) -> dict:
@@ -80,8 +82,10 @@ def readings_and_accounts(url: str, n: int, seed: int) -> dict:
     counts = {"no_reading": 0, "flagged": 0}
     now = "2025-08-01 00:00:00+00"
     with psycopg.connect(url) as conn:
-        indexes = conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = "
-                               "'billing_meter_readings' AND indexname NOT LIKE 'pk\\_%%'").fetchall()
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = "
+            "'billing_meter_readings' AND indexname NOT LIKE 'pk\\_%%'"
+        ).fetchall()
         for name, _definition in indexes:
             conn.execute(f'DROP INDEX "{name}"')
         conn.execute("DELETE FROM ledger_accounts WHERE kind = 'receivable'")  # the demo contracts' (no postings)
@@ -93,8 +97,9 @@ def readings_and_accounts(url: str, n: int, seed: int) -> dict:
             opening = closing - timedelta(days=30)  # the route's last reading day
             start = rng.randrange(0, 60_000)
             used = int(rng.gammavariate(2.0, 130))
-            readings.write(f"{contract_id}\t{contract_id}\t{region_id}\tsingle\t{opening}\t{start}\t0\tread\t\t[]\tt"
-                           f"\t\t{now}\n")
+            readings.write(
+                f"{contract_id}\t{contract_id}\t{region_id}\tsingle\t{opening}\t{start}\t0\tread\t\t[]\tt\t\t{now}\n"
+            )
             draw = rng.random()
             if draw < NO_READING:
                 counts["no_reading"] += 1
@@ -103,10 +108,13 @@ def readings_and_accounts(url: str, n: int, seed: int) -> dict:
             if draw < NO_READING + FLAGGED:
                 counts["flagged"] += 1
                 flags, used = '["high"]', used * 12
-            readings.write(f"{contract_id}\t{contract_id}\t{region_id}\tsingle\t{closing}\t{start + used}\t{used}\t"
-                           f"read\tمأمور قرائت\t{flags}\tf\t\t{now}\n")
-        with conn.cursor().copy("COPY ledger_accounts (code, kind, name, contract_id, region_id, bill_id, balance, "
-                                "created_at) FROM STDIN") as copy:
+            readings.write(
+                f"{contract_id}\t{contract_id}\t{region_id}\tsingle\t{closing}\t{start + used}\t{used}\t"
+                f"read\tمأمور قرائت\t{flags}\tf\t\t{now}\n"
+            )
+        with conn.cursor().copy(
+            "COPY ledger_accounts (code, kind, name, contract_id, region_id, bill_id, balance, created_at) FROM STDIN"
+        ) as copy:
             copy.write(accounts.getvalue())
         with conn.cursor().copy(f"COPY billing_meter_readings ({READING_COLUMNS}) FROM STDIN") as copy:
             copy.write(readings.getvalue())
@@ -134,26 +142,48 @@ def prepare_run(app, url: str, run_regions: list[int], naive_region: int, naive:
         session = db.session
         session.execute(text("SET work_mem = '256MB'"))  # the preview's NOT IN over a million ids
         users = {u.username: u for u in session.scalars(select(User))}
-        run = runs.create_run(session, users["billing"], utility="electricity", period=PERIOD,
-                              region_ids=run_regions, issued_on=ISSUED, chunk_size=chunk)
+        run = runs.create_run(
+            session,
+            users["billing"],
+            utility="electricity",
+            period=PERIOD,
+            region_ids=run_regions,
+            issued_on=ISSUED,
+            chunk_size=chunk,
+        )
         runs.approve(session, users["supervisor"], run.id)
         runs.start(session, users["supervisor"], run.id)
         session.commit()
-        print(f"run {run.id}: {run.total:,} contracts; preview: ready {run.preview['ready']:,}, exceptions "
-              f"{run.preview['exceptions']}, expected payable {run.preview['expected']['payable']:,} rials "
-              f"(sampled {run.preview['sampled']})", flush=True)
+        print(
+            f"run {run.id}: {run.total:,} contracts; preview: ready {run.preview['ready']:,}, exceptions "
+            f"{run.preview['exceptions']}, expected payable {run.preview['expected']['payable']:,} rials "
+            f"(sampled {run.preview['sampled']})",
+            flush=True,
+        )
         run_id = run.id
         session.remove()
     return run_id
 
 
 def run_workers(url: str, run_id: int, workers: int) -> tuple[float, list[dict]]:
-    env = {**os.environ, "MADAM_DATABASE_URL": url, "MADAM_DATA_DIR": tempfile.mkdtemp(prefix="madam-bench-"),
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "MADAM_DATABASE_URL": url,
+        "MADAM_DATA_DIR": tempfile.mkdtemp(prefix="madam-bench-"),
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("MADAM_REDIS_URL", None)
     started = time.perf_counter()
-    processes = [subprocess.Popen([sys.executable, "-c", WORKER, str(run_id)], env=env, cwd=ROOT,  # noqa: S603
-                                  stdout=subprocess.PIPE, text=True) for _ in range(workers)]
+    processes = [
+        subprocess.Popen(  # noqa: S603
+            [sys.executable, "-c", WORKER, str(run_id)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(workers)
+    ]
     reports = []
     for process in processes:
         out, _err = process.communicate()
@@ -206,27 +236,40 @@ def naive_way(app, contract_ids: list[int]) -> tuple[float, int, int]:
 
 def check_books(url: str, run_id: int) -> dict:
     with psycopg.connect(url) as conn:
+
         def one(sql, *params):
             return conn.execute(sql, params).fetchone()[0]
 
         return {
             "run": one("SELECT status FROM billing_runs WHERE id = %s", run_id),
             "bills": one("SELECT count(*) FROM billing_bills"),
-            "distinct quotes": one("SELECT count(DISTINCT (period_start, period_end, usage::text)) FROM billing_bills "
-                                   "b JOIN billing_run_contracts r ON r.bill_pk = b.id AND r.run_id = %s", run_id),
-            "unbalanced journals": one("SELECT count(*) FROM (SELECT journal_id FROM ledger_postings GROUP BY "
-                                       "journal_id HAVING sum(amount) <> 0) j"),
+            "distinct quotes": one(
+                "SELECT count(DISTINCT (period_start, period_end, usage::text)) FROM billing_bills "
+                "b JOIN billing_run_contracts r ON r.bill_pk = b.id AND r.run_id = %s",
+                run_id,
+            ),
+            "unbalanced journals": one(
+                "SELECT count(*) FROM (SELECT journal_id FROM ledger_postings GROUP BY "
+                "journal_id HAVING sum(amount) <> 0) j"
+            ),
             "sum of postings": one("SELECT coalesce(sum(amount), 0) FROM ledger_postings"),
             "balances != postings": one(
                 "SELECT count(*) FROM ledger_accounts a LEFT JOIN (SELECT account_id, sum(amount) s FROM "
                 "ledger_postings GROUP BY account_id) p ON p.account_id = a.id "
-                "WHERE a.kind = 'receivable' AND a.balance <> coalesce(p.s, 0)"),
+                "WHERE a.kind = 'receivable' AND a.balance <> coalesce(p.s, 0)"
+            ),
             "bills per contract and period > 1": one(
                 "SELECT count(*) FROM (SELECT 1 FROM billing_bills WHERE status = 'issued' "
-                "GROUP BY contract_id, period HAVING count(*) > 1) d"),
+                "GROUP BY contract_id, period HAVING count(*) > 1) d"
+            ),
             "reading links": one("SELECT count(*) FROM billing_meter_readings WHERE bill_id IS NOT NULL"),
-            "skipped": dict(conn.execute("SELECT reason, count(*) FROM billing_run_contracts WHERE run_id = %s AND "
-                                         "status = 'skipped' GROUP BY reason", (run_id,)).fetchall()),
+            "skipped": dict(
+                conn.execute(
+                    "SELECT reason, count(*) FROM billing_run_contracts WHERE run_id = %s AND "
+                    "status = 'skipped' GROUP BY reason",
+                    (run_id,),
+                ).fetchall()
+            ),
         }
 
 
@@ -245,16 +288,20 @@ def main(argv=None) -> int:
     regions = gen_registry.fresh_database(args.database_url)
     gen_registry.load(args.database_url, n, regions[:-1], args.seed)
     exceptions = readings_and_accounts(args.database_url, n, args.seed)
-    print(f"set-up: {n:,} contracts with accounts and readings in {time.perf_counter() - started:.0f} s "
-          f"({exceptions})", flush=True)
+    print(
+        f"set-up: {n:,} contracts with accounts and readings in {time.perf_counter() - started:.0f} s ({exceptions})",
+        flush=True,
+    )
 
     from madam.app import create_app
 
-    app = create_app(env={"MADAM_DATA_DIR": tempfile.mkdtemp(prefix="madam-bench-"),
-                          "MADAM_DATABASE_URL": args.database_url})
+    app = create_app(
+        env={"MADAM_DATA_DIR": tempfile.mkdtemp(prefix="madam-bench-"), "MADAM_DATABASE_URL": args.database_url}
+    )
     started = time.perf_counter()
-    run_id = prepare_run(app, args.database_url, [r for r, _code in regions[:-1]], regions[-1][0], args.naive, n,
-                         args.chunk)
+    run_id = prepare_run(
+        app, args.database_url, [r for r, _code in regions[:-1]], regions[-1][0], args.naive, n, args.chunk
+    )
     print(f"run created with its preview, approved, started in {time.perf_counter() - started:.1f} s", flush=True)
 
     if args.profile:
@@ -263,21 +310,29 @@ def main(argv=None) -> int:
     billed, skipped = sum(r["billed"] for r in reports), sum(r["skipped"] for r in reports)
     rate = billed / elapsed
     peak = max(r["peak_rss"] for r in reports)
-    each = ", ".join(f"{r['peak_rss'] / 2 ** 20:.0f} MB" for r in reports)
-    print(f"run: {billed:,} bills (+{skipped:,} skipped) by {args.workers} workers in {elapsed:.1f} s "
-          f"({elapsed / 60:.1f} min) = {rate:,.0f} bills/s; peak worker RSS {peak / 2 ** 20:.0f} MB "
-          f"(each: {each})", flush=True)
+    each = ", ".join(f"{r['peak_rss'] / 2**20:.0f} MB" for r in reports)
+    print(
+        f"run: {billed:,} bills (+{skipped:,} skipped) by {args.workers} workers in {elapsed:.1f} s "
+        f"({elapsed / 60:.1f} min) = {rate:,.0f} bills/s; peak worker RSS {peak / 2**20:.0f} MB "
+        f"(each: {each})",
+        flush=True,
+    )
 
     naive_ids = list(range(n - args.naive + 1, n + 1))
     naive_s, naive_billed, refused = naive_way(app, naive_ids)
     naive_rate = naive_billed / naive_s if naive_s else 0
-    print(f"naive: {naive_billed:,} bills (+{refused} refused) one ORM bills.issue per transaction in "
-          f"{naive_s:.1f} s = {naive_rate:,.1f} bills/s", flush=True)
+    print(
+        f"naive: {naive_billed:,} bills (+{refused} refused) one ORM bills.issue per transaction in "
+        f"{naive_s:.1f} s = {naive_rate:,.1f} bills/s",
+        flush=True,
+    )
     print(f"ratio: the run bills {rate / naive_rate:,.1f}x as fast as the naive way" if naive_rate else "ratio: -")
     print(f"books: {check_books(args.database_url, run_id)}")
     pg = psycopg.connect(args.database_url).execute("SHOW server_version").fetchone()[0]
-    print(f"PostgreSQL {pg}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end "
-          f"({datetime.now():%H:%M})")
+    print(
+        f"PostgreSQL {pg}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end "
+        f"({datetime.now():%H:%M})"
+    )
     return 0
 
 

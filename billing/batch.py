@@ -78,10 +78,17 @@ class TariffBook:
         for tariff_type in list(self.types.values()):  # a code match wins over a slug match
             self.types[(tariff_type.utility, tariff_type.code)] = tariff_type
         self.versions: dict[tuple[int, str], list[Version]] = defaultdict(list)
-        rows = session.execute(select(TariffVersion.id, TariffVersion.tariff_type_id, TariffVersion.code,
-                                      TariffVersion.effective_from, TariffVersion.data)
-                               .where(TariffVersion.status == VersionStatus.PUBLISHED)
-                               .order_by(TariffVersion.effective_from))
+        rows = session.execute(
+            select(
+                TariffVersion.id,
+                TariffVersion.tariff_type_id,
+                TariffVersion.code,
+                TariffVersion.effective_from,
+                TariffVersion.data,
+            )
+            .where(TariffVersion.status == VersionStatus.PUBLISHED)
+            .order_by(TariffVersion.effective_from)
+        )
         for version_id, type_id, code, effective_from, data in rows:
             self.versions[(type_id, code)].append(Version(version_id, effective_from, data))
         self._codes: dict[tuple[int, str], str] = {}
@@ -141,8 +148,15 @@ class QuoteBook:
         segments = split_segments(timeline, usage)
         labels = [segment.label for segment in segments]
         demand = tuple(sorted(usage.demand.items())) if usage.demand else usage.demand
-        key = (ids, price_shape(segments, usage), tuple(sorted(usage.registers.items())), usage.climate_zone,
-               usage.capacity_class, demand, usage.discount_category)
+        key = (
+            ids,
+            price_shape(segments, usage),
+            tuple(sorted(usage.registers.items())),
+            usage.climate_zone,
+            usage.capacity_class,
+            demand,
+            usage.discount_category,
+        )
         kept = self.kept.get(key)
         if kept is None:
             base = quote([(v.effective_from, v.data) for v in versions], replace(usage, brought_forward=0))
@@ -151,8 +165,10 @@ class QuoteBook:
                 for old in list(islice(self.kept, QUOTES_KEPT // 2)):
                     del self.kept[old]
             head = f'{{"lines": [{", ".join(json.dumps(asdict(line)) for line in lines)}'
-            tail = (f'], "charges": {base.charges}, "vat": {base.vat}, "levies": {json.dumps(dict(base.levies))}, '
-                    f'"total": {base.total}, "brought_forward": ')
+            tail = (
+                f'], "charges": {base.charges}, "vat": {base.vat}, "levies": {json.dumps(dict(base.levies))}, '
+                f'"total": {base.total}, "brought_forward": '
+            )
             kept = self.kept[key] = (base, lines, head, ", " if lines else "", tail, labels)
             self.calculated += 1
         else:
@@ -160,8 +176,9 @@ class QuoteBook:
         base, lines, head, comma, tail, kept_labels = kept
         if kept_labels != labels:  # the same amounts over other dates: the lines name this period's segments
             relabel = dict(zip(kept_labels, labels, strict=True))
-            lines = [replace(line, segment=_relabelled(line.segment, relabel)) if line.segment else line
-                     for line in lines]
+            lines = [
+                replace(line, segment=_relabelled(line.segment, relabel)) if line.segment else line for line in lines
+            ]
             for old, new in relabel.items():
                 head = head.replace(json.dumps(old)[1:-1], json.dumps(new)[1:-1])
         period_segments = [segment_json(segment) for segment in segments]
@@ -172,12 +189,22 @@ class QuoteBook:
                 self._rounding_label = gettext("Rounding (rials under 1,000)")
                 self._rounding_json = json.dumps(self._rounding_label)
             lines = [*lines, Line("rounding", self._rounding_label, "", "", "", -rounding, "rounding")]
-            head = (f'{head}{comma}{{"code": "rounding", "label": {self._rounding_json}, "quantity": "", "unit": "", '
-                    f'"rate": "", "amount": {-rounding}, "charge_type": "rounding", "segment": ""}}')
-        calculated = replace(base, lines=list(lines), brought_forward=usage.brought_forward, rounding=rounding,
-                             payable=payable, segments=period_segments)
-        return calculated, (f'{head}{tail}{usage.brought_forward}, "rounding": {rounding}, "payable": {payable}, '
-                            f'"segments": {segments_json}}}')
+            head = (
+                f'{head}{comma}{{"code": "rounding", "label": {self._rounding_json}, "quantity": "", "unit": "", '
+                f'"rate": "", "amount": {-rounding}, "charge_type": "rounding", "segment": ""}}'
+            )
+        calculated = replace(
+            base,
+            lines=list(lines),
+            brought_forward=usage.brought_forward,
+            rounding=rounding,
+            payable=payable,
+            segments=period_segments,
+        )
+        return calculated, (
+            f'{head}{tail}{usage.brought_forward}, "rounding": {rounding}, "payable": {payable}, '
+            f'"segments": {segments_json}}}'
+        )
 
 
 def _relabelled(text: str, relabel: dict[str, str]) -> str:
@@ -265,6 +292,7 @@ def _registers(source) -> tuple[str, ...]:
 @dataclass
 class Draft:
     """What `bills.prepare` returns, reduced to what the bill and its journal are written from."""
+
     source: object
     tariff_type: TariffType
     code: str
@@ -283,8 +311,11 @@ def _used_readings(chunk: Chunk, source) -> tuple[list, date | None]:
         raise DomainError("billing.no_meter", contract=source.subscription_no)
     registers = set(_registers(source))
     billed_until = chunk.billed_until.get(source.id)
-    pending = [r for r in chunk.readings.get(source.id, ())
-               if r.meter_id == source.meter_id and (billed_until is None or r.read_on > billed_until)]
+    pending = [
+        r
+        for r in chunk.readings.get(source.id, ())
+        if r.meter_id == source.meter_id and (billed_until is None or r.read_on > billed_until)
+    ]
     by_day = defaultdict(set)
     for r in pending:
         by_day[r.read_on].add(r.register)
@@ -303,9 +334,16 @@ def _previous(session, wanted: list[tuple[int, int, str, date]]) -> dict[int, tu
     if not wanted:
         return {}
     columns = list(zip(*wanted, strict=True))
-    rows = session.execute(PREVIOUS, {"n": list(range(len(wanted))), "contract": list(columns[0]),
-                                      "meter": list(columns[1]), "register": list(columns[2]),
-                                      "before": list(columns[3])})
+    rows = session.execute(
+        PREVIOUS,
+        {
+            "n": list(range(len(wanted))),
+            "contract": list(columns[0]),
+            "meter": list(columns[1]),
+            "register": list(columns[2]),
+            "before": list(columns[3]),
+        },
+    )
     return {n: (int(value), read_on) for n, value, read_on in rows}
 
 
@@ -313,12 +351,12 @@ def _start_of(source, register: str, found: tuple[int, date] | None) -> tuple[in
     if found is not None:
         return found
     initial = json.loads(source.initial_readings) if source.initial_readings else {}
-    return (int(initial.get(register, initial.get("single", 0)) or 0),
-            max(source.installed_on, source.start_date))
+    return (int(initial.get(register, initial.get("single", 0)) or 0), max(source.installed_on, source.start_date))
 
 
-def draft_chunk(session, chunk: Chunk, tariffs: TariffBook, quotes: QuoteBook, contract_ids: list[int]
-                ) -> tuple[dict[int, Draft], dict[int, DomainError]]:
+def draft_chunk(
+    session, chunk: Chunk, tariffs: TariffBook, quotes: QuoteBook, contract_ids: list[int]
+) -> tuple[dict[int, Draft], dict[int, DomainError]]:
     """Each contract's draft as `bills.prepare` would make it with its locked balance, or its DomainError."""
     failed: dict[int, DomainError] = {}
     used_by: dict[int, tuple[list, date | None]] = {}
@@ -349,15 +387,15 @@ def draft_chunk(session, chunk: Chunk, tariffs: TariffBook, quotes: QuoteBook, c
     for contract_id, (used, billed_until) in used_by.items():
         source = chunk.sources[contract_id]
         try:
-            drafts[contract_id] = _draft(source, used, billed_until, previous, asks, tariffs, quotes,
-                                         chunk.accounts[contract_id].balance)
+            drafts[contract_id] = _draft(
+                source, used, billed_until, previous, asks, tariffs, quotes, chunk.accounts[contract_id].balance
+            )
         except DomainError as error:
             failed[contract_id] = error
     return drafts, failed
 
 
-def _draft(source, used, billed_until, previous, asks, tariffs: TariffBook, quotes: QuoteBook,
-           balance: int) -> Draft:
+def _draft(source, used, billed_until, previous, asks, tariffs: TariffBook, quotes: QuoteBook, balance: int) -> Draft:
     registers = _registers(source)
     if billed_until is None:
         first_day = _start_of(source, registers[0], previous.get(asks[(source.id, registers[0], "start")]))[1]
@@ -369,9 +407,15 @@ def _draft(source, used, billed_until, previous, asks, tariffs: TariffBook, quot
     for register in registers:
         mine = [r for r in used if r.register == register]
         start_value, start_on = _start_of(source, register, previous.get(asks[(source.id, register, "first")]))
-        readings[register] = {"from": start_value, "from_on": start_on.isoformat(), "to": mine[-1].value,
-                              "to_on": mine[-1].read_on.isoformat(), "consumption": sum(r.consumption for r in mine),
-                              "source": mine[-1].source, "reading_ids": [r.id for r in mine]}
+        readings[register] = {
+            "from": start_value,
+            "from_on": start_on.isoformat(),
+            "to": mine[-1].value,
+            "to_on": mine[-1].read_on.isoformat(),
+            "consumption": sum(r.consumption for r in mine),
+            "source": mine[-1].source,
+            "reading_ids": [r.id for r in mine],
+        }
     tariff_type = tariffs.tariff_type(source.utility, source.tariff_type)
     zone = climate_zone(source.utility, source.climate_zone)
     code = tariffs.code_for(tariff_type, zone)
@@ -380,15 +424,30 @@ def _draft(source, used, billed_until, previous, asks, tariffs: TariffBook, quot
     if any(v.data.get("demand") for v in versions):
         contracted = source.contracted_demand or 0
         demand = {"contracted": contracted, "measured": contracted}
-    usage = Usage(start=first_day, end=closing,
-                  registers={CALCULATION_REGISTER[name]: max(r["consumption"], 0) for name, r in readings.items()},
-                  climate_zone=zone, capacity_class=capacity_class(source), demand=demand,
-                  discount_category="" if source.discount_category in ("", "none") else source.discount_category,
-                  brought_forward=balance)
+    usage = Usage(
+        start=first_day,
+        end=closing,
+        registers={CALCULATION_REGISTER[name]: max(r["consumption"], 0) for name, r in readings.items()},
+        climate_zone=zone,
+        capacity_class=capacity_class(source),
+        demand=demand,
+        discount_category="" if source.discount_category in ("", "none") else source.discount_category,
+        brought_forward=balance,
+    )
     calculated, quote_json = quotes.quote_and_json(versions, usage)
     year, month = _jalali_month(closing)
-    return Draft(source, tariff_type, code, versions, usage, readings, calculated, quote_json,
-                 f"{year:04d}/{month:02d}", (year, month))
+    return Draft(
+        source,
+        tariff_type,
+        code,
+        versions,
+        usage,
+        readings,
+        calculated,
+        quote_json,
+        f"{year:04d}/{month:02d}",
+        (year, month),
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -399,14 +458,42 @@ def _jalali_month(day: date) -> tuple[int, int]:
 
 # --- Writing ---------------------------------------------------------------------------------------------------
 
-BILL_COLUMNS = ("id", "contract_id", "region_id", "tariff_type_id", "tariff_code", "period", "period_start",
-                "period_end", "status", "bill_id", "payment_id", "issued_on", "due_on", "usage", "readings",
-                "version_ids", "quote", "charges", "vat", "levies", "total", "brought_forward", "rounding", "payable",
-                "journal_id", "sequence", "issued_by_id", "created_at", "cancel_reason")
+BILL_COLUMNS = (
+    "id",
+    "contract_id",
+    "region_id",
+    "tariff_type_id",
+    "tariff_code",
+    "period",
+    "period_start",
+    "period_end",
+    "status",
+    "bill_id",
+    "payment_id",
+    "issued_on",
+    "due_on",
+    "usage",
+    "readings",
+    "version_ids",
+    "quote",
+    "charges",
+    "vat",
+    "levies",
+    "total",
+    "brought_forward",
+    "rounding",
+    "payable",
+    "journal_id",
+    "sequence",
+    "issued_by_id",
+    "created_at",
+    "cancel_reason",
+)
 
 
-def bill_chunk(session, actor, run, contract_ids: list[int], tariffs: TariffBook, quotes: QuoteBook
-               ) -> dict[int, Billed | Skipped]:
+def bill_chunk(
+    session, actor, run, contract_ids: list[int], tariffs: TariffBook, quotes: QuoteBook
+) -> dict[int, Billed | Skipped]:
     """Bill the run's claimed contracts in the caller's transaction: {contract id: Billed or Skipped}."""
     chunk = read_chunk(session, contract_ids)
     outcome: dict[int, Billed | Skipped] = {}
@@ -452,11 +539,19 @@ def _entry(chunk: Chunk, draft: Draft, run) -> tuple[BillEntry, int]:
         raise Conflict("billing.already_billed", period=draft.period)
     sequence = 1 + chunk.bill_counts.get((source.id, draft.period), 0)
     year, month = draft.jalali
-    payment_id = make_payment_id(calculated.payable, year, month, source.bill_id) if calculated.payable >= 1000 \
-        else ""
-    entry = BillEntry(chunk.accounts[source.id], source.bill_id, draft.period, run.issued_on,
-                      run.issued_on + timedelta(days=run.due_days), calculated.ledger_lines(), calculated.vat,
-                      dict(calculated.levies), payment_id, f"billing:{source.id}:{draft.period}:{sequence}")
+    payment_id = make_payment_id(calculated.payable, year, month, source.bill_id) if calculated.payable >= 1000 else ""
+    entry = BillEntry(
+        chunk.accounts[source.id],
+        source.bill_id,
+        draft.period,
+        run.issued_on,
+        run.issued_on + timedelta(days=run.due_days),
+        calculated.ledger_lines(),
+        calculated.vat,
+        dict(calculated.levies),
+        payment_id,
+        f"billing:{source.id}:{draft.period}:{sequence}",
+    )
     return entry, sequence
 
 
@@ -466,24 +561,62 @@ def _write_bills(session, actor, run, written) -> dict[int, Billed]:
     rows, audits, links, outcome = [], [], ([], []), {}
     for bill_pk, (contract_id, draft, entry, sequence, posted) in zip(ids, written, strict=True):
         calculated, source = draft.quote, draft.source
-        rows.append((bill_pk, contract_id, source.region_id, draft.tariff_type.id, draft.code, draft.period,
-                     draft.usage.start, draft.usage.end, BillStatus.ISSUED.value, source.bill_id, entry.payment_id,
-                     entry.issued_on, entry.due_on, json.dumps(usage_json(draft.usage)), json.dumps(draft.readings),
-                     json.dumps([v.id for v in draft.versions]), draft.quote_json,
-                     calculated.charges, calculated.vat, sum(calculated.levies.values()), calculated.total,
-                     calculated.brought_forward, calculated.rounding, calculated.payable, posted.journal_id, sequence,
-                     actor_id, now, ""))
-        audits.append((bill_pk, {"contract_id": contract_id, "period": draft.period, "payable": calculated.payable,
-                                 "journal_id": posted.journal_id}))
+        rows.append(
+            (
+                bill_pk,
+                contract_id,
+                source.region_id,
+                draft.tariff_type.id,
+                draft.code,
+                draft.period,
+                draft.usage.start,
+                draft.usage.end,
+                BillStatus.ISSUED.value,
+                source.bill_id,
+                entry.payment_id,
+                entry.issued_on,
+                entry.due_on,
+                json.dumps(usage_json(draft.usage)),
+                json.dumps(draft.readings),
+                json.dumps([v.id for v in draft.versions]),
+                draft.quote_json,
+                calculated.charges,
+                calculated.vat,
+                sum(calculated.levies.values()),
+                calculated.total,
+                calculated.brought_forward,
+                calculated.rounding,
+                calculated.payable,
+                posted.journal_id,
+                sequence,
+                actor_id,
+                now,
+                "",
+            )
+        )
+        audits.append(
+            (
+                bill_pk,
+                {
+                    "contract_id": contract_id,
+                    "period": draft.period,
+                    "payable": calculated.payable,
+                    "journal_id": posted.journal_id,
+                },
+            )
+        )
         for register in draft.readings.values():
             links[0].extend(register["reading_ids"])
             links[1].extend([bill_pk] * len(register["reading_ids"]))
         outcome[contract_id] = Billed(bill_pk, calculated.payable, calculated.total)
     copy_rows(session, Bill.__tablename__, BILL_COLUMNS, rows)
     if links[0]:
-        session.execute(text(
-            f"UPDATE {MeterReading.__tablename__} AS r SET bill_id = v.bill_id "  # noqa: S608
-            "FROM unnest(CAST(:ids AS bigint[]), CAST(:bills AS bigint[])) AS v(id, bill_id) WHERE r.id = v.id"),
-            {"ids": links[0], "bills": links[1]})
+        session.execute(
+            text(
+                f"UPDATE {MeterReading.__tablename__} AS r SET bill_id = v.bill_id "  # noqa: S608
+                "FROM unnest(CAST(:ids AS bigint[]), CAST(:bills AS bigint[])) AS v(id, bill_id) WHERE r.id = v.id"
+            ),
+            {"ids": links[0], "bills": links[1]},
+        )
     copy_rows(session, "audit_log", AUDIT_COLUMNS, audit_rows(actor, "billing.bill_issued", "Bill", audits, now))
     return outcome

@@ -49,51 +49,101 @@ def scope(session, utility: str, region_ids: list[int]):
     """The ids of the active contracts of `utility` in the regions and the regions below them."""
     paths = session.scalars(select(Region.path).where(Region.id.in_(region_ids))).all()
     below = select(Region.id).where(or_(*[Region.path.startswith(path) for path in paths]))
-    return (select(Contract.id).join(ServicePoint, ServicePoint.id == Contract.service_point_id)
-            .where(Contract.status == "active", ServicePoint.utility == utility, Contract.region_id.in_(below)))
+    return (
+        select(Contract.id)
+        .join(ServicePoint, ServicePoint.id == Contract.service_point_id)
+        .where(Contract.status == "active", ServicePoint.utility == utility, Contract.region_id.in_(below))
+    )
 
 
-def create_run(session, actor, *, utility: str, period: str, region_ids: list[int], issued_on: date,
-               due_days: int = bills.DEFAULT_DUE_DAYS, chunk_size: int = 500, instance_id: int | None = None
-               ) -> BillingRun:
+def create_run(
+    session,
+    actor,
+    *,
+    utility: str,
+    period: str,
+    region_ids: list[int],
+    issued_on: date,
+    due_days: int = bills.DEFAULT_DUE_DAYS,
+    chunk_size: int = 500,
+    instance_id: int | None = None,
+) -> BillingRun:
     """Fix a run's scope and list its contracts; refuse a scope that overlaps another unfinished run of the
     same utility and period (their contracts would race). The preview is computed at once."""
     if utility not in set(Utility):
         raise DomainError("billing.utility_invalid", field="utility")
     start, end = period_bounds(period)
     region_ids = sorted({int(r) for r in region_ids or []})
-    if not region_ids or len(session.scalars(select(Region.id).where(Region.id.in_(region_ids))).all()) \
-            != len(region_ids):
+    if not region_ids or len(session.scalars(select(Region.id).where(Region.id.in_(region_ids))).all()) != len(
+        region_ids
+    ):
         raise DomainError("billing.run_regions_invalid", field="regions")
     if not 1 <= int(due_days) <= 90:
         raise DomainError("billing.run_due_days_invalid", field="due_days")
-    run = BillingRun(utility=utility, period=period.strip(), period_start=start, period_end=end,
-                     region_ids=region_ids, issued_on=issued_on, due_days=int(due_days),
-                     chunk_size=max(10, min(int(chunk_size), 5000)), status=RunStatus.PREVIEWED,
-                     created_by_id=getattr(actor, "id", None), instance_id=instance_id, preview={})
+    run = BillingRun(
+        utility=utility,
+        period=period.strip(),
+        period_start=start,
+        period_end=end,
+        region_ids=region_ids,
+        issued_on=issued_on,
+        due_days=int(due_days),
+        chunk_size=max(10, min(int(chunk_size), 5000)),
+        status=RunStatus.PREVIEWED,
+        created_by_id=getattr(actor, "id", None),
+        instance_id=instance_id,
+        preview={},
+    )
     session.add(run)
     session.flush()
     contracts = scope(session, utility, region_ids)
     overlapping = session.scalar(
-        select(BillingRunContract.run_id).join(BillingRun, BillingRun.id == BillingRunContract.run_id)
-        .where(BillingRun.id != run.id, BillingRun.utility == utility, BillingRun.period == run.period,
-               BillingRun.status.in_(ACTIVE), BillingRunContract.contract_id.in_(contracts)).limit(1))
+        select(BillingRunContract.run_id)
+        .join(BillingRun, BillingRun.id == BillingRunContract.run_id)
+        .where(
+            BillingRun.id != run.id,
+            BillingRun.utility == utility,
+            BillingRun.period == run.period,
+            BillingRun.status.in_(ACTIVE),
+            BillingRunContract.contract_id.in_(contracts),
+        )
+        .limit(1)
+    )
     if overlapping is not None:
         raise Conflict("billing.run_overlaps", run=overlapping)
-    session.execute(insert(BillingRunContract).from_select(
-        ["run_id", "contract_id", "status", "reason", "detail", "attempts"],
-        select(literal(run.id), contracts.subquery().c.id, literal(RunContractStatus.PENDING.value), literal(""),
-               literal(""), literal(0))))
-    run.total = session.scalar(select(func.count()).select_from(BillingRunContract)
-                               .where(BillingRunContract.run_id == run.id)) or 0
+    session.execute(
+        insert(BillingRunContract).from_select(
+            ["run_id", "contract_id", "status", "reason", "detail", "attempts"],
+            select(
+                literal(run.id),
+                contracts.subquery().c.id,
+                literal(RunContractStatus.PENDING.value),
+                literal(""),
+                literal(""),
+                literal(0),
+            ),
+        )
+    )
+    run.total = (
+        session.scalar(select(func.count()).select_from(BillingRunContract).where(BillingRunContract.run_id == run.id))
+        or 0
+    )
     if session.get_bind().dialect.name == "postgresql":
         # The statistics have not seen the contracts just listed (ANALYZE counts this transaction's rows):
         # without them the planner would sort every pending row at each worker's claim (~0.5 s at a million)
         # instead of walking the primary key from the worker's place.
         session.execute(text("ANALYZE billing_run_contracts"))
     run.preview = preview(session, run)
-    audit(session, actor, "billing.run_created", run, utility=utility, period=run.period, regions=region_ids,
-          contracts=run.total)
+    audit(
+        session,
+        actor,
+        "billing.run_created",
+        run,
+        utility=utility,
+        period=run.period,
+        regions=region_ids,
+        contracts=run.total,
+    )
     return run
 
 
@@ -102,16 +152,30 @@ def preview(session, run: BillingRun) -> dict:
     issue (calculated for up to SAMPLE contracts, extrapolated beyond — marked as an estimate)."""
     in_run = select(BillingRunContract.contract_id).where(BillingRunContract.run_id == run.id)
     period_readings = select(MeterReading.contract_id).where(
-        MeterReading.bill_id.is_(None), MeterReading.opening.is_(False),
-        MeterReading.read_on.between(run.period_start, run.period_end))
+        MeterReading.bill_id.is_(None),
+        MeterReading.opening.is_(False),
+        MeterReading.read_on.between(run.period_start, run.period_end),
+    )
     flagged = period_readings.where(cast(MeterReading.flags, String) != "[]", MeterReading.override_reason == "")
     billed = select(Bill.contract_id).where(Bill.period == run.period, Bill.status == BillStatus.ISSUED)
-    published = select(TariffType.slug).join(TariffVersion, TariffVersion.tariff_type_id == TariffType.id).where(
-        TariffType.utility == run.utility, TariffVersion.status == VersionStatus.PUBLISHED,
-        TariffVersion.effective_from <= run.period_end)
-    published_codes = select(TariffType.code).join(TariffVersion, TariffVersion.tariff_type_id == TariffType.id) \
-        .where(TariffType.utility == run.utility, TariffVersion.status == VersionStatus.PUBLISHED,
-               TariffVersion.effective_from <= run.period_end)
+    published = (
+        select(TariffType.slug)
+        .join(TariffVersion, TariffVersion.tariff_type_id == TariffType.id)
+        .where(
+            TariffType.utility == run.utility,
+            TariffVersion.status == VersionStatus.PUBLISHED,
+            TariffVersion.effective_from <= run.period_end,
+        )
+    )
+    published_codes = (
+        select(TariffType.code)
+        .join(TariffVersion, TariffVersion.tariff_type_id == TariffType.id)
+        .where(
+            TariffType.utility == run.utility,
+            TariffVersion.status == VersionStatus.PUBLISHED,
+            TariffVersion.effective_from <= run.period_end,
+        )
+    )
 
     def count(*where) -> int:
         return session.scalar(select(func.count()).select_from(Contract).where(Contract.id.in_(in_run), *where)) or 0
@@ -120,12 +184,20 @@ def preview(session, run: BillingRun) -> dict:
         "billing.already_billed": count(Contract.id.in_(billed)),
         "billing.no_new_reading": count(Contract.id.not_in(period_readings), Contract.id.not_in(billed)),
         "billing.reading_flagged": count(Contract.id.in_(flagged), Contract.id.not_in(billed)),
-        "billing.tariff_missing": count(Contract.tariff_type.not_in(published),
-                                        Contract.tariff_type.not_in(published_codes)),
+        "billing.tariff_missing": count(
+            Contract.tariff_type.not_in(published), Contract.tariff_type.not_in(published_codes)
+        ),
     }
-    ready = session.scalars(select(Contract.id).where(
-        Contract.id.in_(in_run), Contract.id.in_(period_readings), Contract.id.not_in(flagged),
-        Contract.id.not_in(billed)).order_by(Contract.id)).all()
+    ready = session.scalars(
+        select(Contract.id)
+        .where(
+            Contract.id.in_(in_run),
+            Contract.id.in_(period_readings),
+            Contract.id.not_in(flagged),
+            Contract.id.not_in(billed),
+        )
+        .order_by(Contract.id)
+    ).all()
     step = max(1, len(ready) // SAMPLE)
     sample = ready[::step][:SAMPLE]
     totals = {"charges": 0, "vat": 0, "levies": 0, "total": 0, "payable": 0}
@@ -140,10 +212,15 @@ def preview(session, run: BillingRun) -> dict:
             value = draft.quote.levies if key == "levies" else getattr(draft.quote, key)
             totals[key] += sum(value.values()) if isinstance(value, dict) else value
     scale = len(ready) / len(sample) if sample else 0
-    return {"contracts": run.total, "ready": len(ready), "sampled": len(sample), "estimate": len(sample) < len(ready),
-            "expected": {key: int(value * scale) for key, value in totals.items()},
-            "exceptions": {code: n for code, n in exceptions.items() if n},
-            "sample_failures": failed}
+    return {
+        "contracts": run.total,
+        "ready": len(ready),
+        "sampled": len(sample),
+        "estimate": len(sample) < len(ready),
+        "expected": {key: int(value * scale) for key, value in totals.items()},
+        "exceptions": {code: n for code, n in exceptions.items() if n},
+        "sample_failures": failed,
+    }
 
 
 def _run(session, run_id: int, lock: bool = True) -> BillingRun:
@@ -196,8 +273,9 @@ def rerun_skipped(session, actor, run_id: int, enqueue=None, reasons: list[str] 
     after their readings were entered or their flags approved."""
     run = _run(session, run_id)
     _require(run, RunStatus.FINISHED, RunStatus.PAUSED)
-    stmt = update(BillingRunContract).where(BillingRunContract.run_id == run.id,
-                                            BillingRunContract.status == RunContractStatus.SKIPPED)
+    stmt = update(BillingRunContract).where(
+        BillingRunContract.run_id == run.id, BillingRunContract.status == RunContractStatus.SKIPPED
+    )
     if reasons:
         stmt = stmt.where(BillingRunContract.reason.in_(reasons))
     again = session.execute(stmt.values(status=RunContractStatus.PENDING, reason="", detail="")).rowcount
@@ -265,9 +343,12 @@ def work(run_id: int, bind=None) -> dict:
 
 
 def _claim(session, run: BillingRun) -> list[BillingRunContract]:
-    stmt = (select(BillingRunContract).where(BillingRunContract.run_id == run.id,
-                                             BillingRunContract.status == RunContractStatus.PENDING)
-            .order_by(BillingRunContract.contract_id).limit(run.chunk_size))
+    stmt = (
+        select(BillingRunContract)
+        .where(BillingRunContract.run_id == run.id, BillingRunContract.status == RunContractStatus.PENDING)
+        .order_by(BillingRunContract.contract_id)
+        .limit(run.chunk_size)
+    )
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     return list(session.scalars(stmt))
@@ -278,11 +359,19 @@ def _claim_ids(session, run: BillingRun, after: int) -> tuple[list[int], int]:
     never walks the rows already done), locked, skipping those another worker holds; once past the end,
     one more sweep from the start picks up what a killed worker left pending behind it."""
     for start in (after, 0) if after else (0,):
-        ids = list(session.scalars(
-            select(BillingRunContract.contract_id).where(
-                BillingRunContract.run_id == run.id, BillingRunContract.status == RunContractStatus.PENDING,
-                BillingRunContract.contract_id > start)
-            .order_by(BillingRunContract.contract_id).limit(run.chunk_size).with_for_update(skip_locked=True)))
+        ids = list(
+            session.scalars(
+                select(BillingRunContract.contract_id)
+                .where(
+                    BillingRunContract.run_id == run.id,
+                    BillingRunContract.status == RunContractStatus.PENDING,
+                    BillingRunContract.contract_id > start,
+                )
+                .order_by(BillingRunContract.contract_id)
+                .limit(run.chunk_size)
+                .with_for_update(skip_locked=True)
+            )
+        )
         if ids:
             return ids, ids[-1]
     return [], 0
@@ -294,8 +383,9 @@ def _bill_chunk(session, actor, run: BillingRun, contract_ids: list[int], tariff
     changed = _meter_changed(session, contract_ids)
     try:
         with session.begin_nested():
-            outcomes = batch.bill_chunk(session, actor, run, [c for c in contract_ids if c not in changed],
-                                        tariffs, quotes)
+            outcomes = batch.bill_chunk(
+                session, actor, run, [c for c in contract_ids if c not in changed], tariffs, quotes
+            )
             _mark(session, run, outcomes)
     except IntegrityError:
         return _bill_each(session, actor, run, contract_ids)
@@ -321,13 +411,23 @@ def _meter_changed(session, contract_ids: list[int]) -> set[int]:
     what the removed meter measured, which only the one-by-one path (`bills.issue`) knows how to do."""
     if not contract_ids:
         return set()
-    last_billed = (select(func.max(Bill.period_end)).where(Bill.contract_id == Contract.id,
-                                                           Bill.status == BillStatus.ISSUED)
-                   .correlate(Contract).scalar_subquery())
-    return set(session.scalars(
-        select(Contract.id).join(MeterInstallation, MeterInstallation.service_point_id == Contract.service_point_id)
-        .where(Contract.id.in_(contract_ids), MeterInstallation.removed_on.is_not(None),
-               MeterInstallation.removed_on >= func.coalesce(last_billed, Contract.start_date))).all())
+    last_billed = (
+        select(func.max(Bill.period_end))
+        .where(Bill.contract_id == Contract.id, Bill.status == BillStatus.ISSUED)
+        .correlate(Contract)
+        .scalar_subquery()
+    )
+    return set(
+        session.scalars(
+            select(Contract.id)
+            .join(MeterInstallation, MeterInstallation.service_point_id == Contract.service_point_id)
+            .where(
+                Contract.id.in_(contract_ids),
+                MeterInstallation.removed_on.is_not(None),
+                MeterInstallation.removed_on >= func.coalesce(last_billed, Contract.start_date),
+            )
+        ).all()
+    )
 
 
 def _mark(session, run: BillingRun, outcomes: dict) -> None:
@@ -342,23 +442,33 @@ def _mark(session, run: BillingRun, outcomes: dict) -> None:
         columns["bill"].append(outcome.bill_pk if billed else None)
         columns["payable"].append(outcome.payable if billed else None)
         columns["total"].append(outcome.total if billed else None)
-    session.execute(text(
-        "UPDATE billing_run_contracts AS b SET status = v.status, attempts = b.attempts + 1, updated_at = :now, "
-        "reason = CASE WHEN v.status = 'skipped' THEN v.reason ELSE b.reason END, "
-        "detail = CASE WHEN v.status = 'skipped' THEN v.detail ELSE b.detail END, "
-        "bill_pk = COALESCE(v.bill, b.bill_pk), payable = COALESCE(v.payable, b.payable), "
-        "total = COALESCE(v.total, b.total) "
-        "FROM unnest(CAST(:contract AS bigint[]), CAST(:status AS text[]), CAST(:reason AS text[]), "
-        "CAST(:detail AS text[]), CAST(:bill AS bigint[]), CAST(:payable AS bigint[]), CAST(:total AS bigint[])) "
-        "AS v(contract_id, status, reason, detail, bill, payable, total) "
-        "WHERE b.run_id = :run AND b.contract_id = v.contract_id"), {**columns, "run": run.id, "now": utcnow()})
+    session.execute(
+        text(
+            "UPDATE billing_run_contracts AS b SET status = v.status, attempts = b.attempts + 1, updated_at = :now, "
+            "reason = CASE WHEN v.status = 'skipped' THEN v.reason ELSE b.reason END, "
+            "detail = CASE WHEN v.status = 'skipped' THEN v.detail ELSE b.detail END, "
+            "bill_pk = COALESCE(v.bill, b.bill_pk), payable = COALESCE(v.payable, b.payable), "
+            "total = COALESCE(v.total, b.total) "
+            "FROM unnest(CAST(:contract AS bigint[]), CAST(:status AS text[]), CAST(:reason AS text[]), "
+            "CAST(:detail AS text[]), CAST(:bill AS bigint[]), CAST(:payable AS bigint[]), CAST(:total AS bigint[])) "
+            "AS v(contract_id, status, reason, detail, bill, payable, total) "
+            "WHERE b.run_id = :run AND b.contract_id = v.contract_id"
+        ),
+        {**columns, "run": run.id, "now": utcnow()},
+    )
 
 
 def _bill_one(session, actor, run: BillingRun, row: BillingRunContract) -> str:
     row.attempts += 1
     row.updated_at = utcnow()
-    if session.scalar(select(Bill.id).where(Bill.contract_id == row.contract_id, Bill.period == run.period,
-                                            Bill.status == BillStatus.ISSUED)) is not None:
+    if (
+        session.scalar(
+            select(Bill.id).where(
+                Bill.contract_id == row.contract_id, Bill.period == run.period, Bill.status == BillStatus.ISSUED
+            )
+        )
+        is not None
+    ):
         return _skip(row, "billing.already_billed", "")
     try:
         with session.begin_nested():
@@ -385,13 +495,19 @@ def _params_text(error: DomainError) -> str:
 def _finish_if_done(session, run_id: int) -> bool:
     """The worker that sees no pending contract left closes the run — exactly one of them, by the guarded
     UPDATE — and announces it in the same transaction."""
-    pending = session.scalar(select(exists().where(BillingRunContract.run_id == run_id,
-                                                   BillingRunContract.status == RunContractStatus.PENDING)))
+    pending = session.scalar(
+        select(
+            exists().where(BillingRunContract.run_id == run_id, BillingRunContract.status == RunContractStatus.PENDING)
+        )
+    )
     if pending:
         session.rollback()
         return False
-    closed = session.execute(update(BillingRun).where(BillingRun.id == run_id, BillingRun.status == RunStatus.RUNNING)
-                             .values(status=RunStatus.FINISHED, finished_at=utcnow())).rowcount
+    closed = session.execute(
+        update(BillingRun)
+        .where(BillingRun.id == run_id, BillingRun.status == RunStatus.RUNNING)
+        .values(status=RunStatus.FINISHED, finished_at=utcnow())
+    ).rowcount
     if closed:
         run = session.get(BillingRun, run_id)
         audit(session, None, "billing.run_finished", run, **progress(session, run_id))
@@ -404,9 +520,15 @@ def _finish_if_done(session, run_id: int) -> bool:
 
 
 def progress(session, run_id: int) -> dict:
-    counts = dict(session.execute(select(BillingRunContract.status, func.count())
-                                  .where(BillingRunContract.run_id == run_id)
-                                  .group_by(BillingRunContract.status)).tuples().all())
+    counts = dict(
+        session.execute(
+            select(BillingRunContract.status, func.count())
+            .where(BillingRunContract.run_id == run_id)
+            .group_by(BillingRunContract.status)
+        )
+        .tuples()
+        .all()
+    )
     run = session.get(BillingRun, run_id)
     billed, skipped = counts.get(RunContractStatus.BILLED, 0), counts.get(RunContractStatus.SKIPPED, 0)
     pending = counts.get(RunContractStatus.PENDING, 0)
@@ -417,31 +539,64 @@ def progress(session, run_id: int) -> dict:
         seconds = max((until - run.started_at).total_seconds(), 0.001)
         rate = round((billed + skipped) / seconds, 1)
         eta = int(pending / rate) if rate and run.status == RunStatus.RUNNING else None
-    return {"total": total, "billed": billed, "skipped": skipped, "pending": pending,
-            "processed": billed + skipped, "rate": rate, "eta_seconds": eta}
+    return {
+        "total": total,
+        "billed": billed,
+        "skipped": skipped,
+        "pending": pending,
+        "processed": billed + skipped,
+        "rate": rate,
+        "eta_seconds": eta,
+    }
 
 
 def exceptions(session, run_id: int, limit: int = 200) -> list[BillingRunContract]:
-    return list(session.scalars(select(BillingRunContract).where(
-        BillingRunContract.run_id == run_id, BillingRunContract.status == RunContractStatus.SKIPPED)
-        .order_by(BillingRunContract.reason, BillingRunContract.contract_id).limit(limit)))
+    return list(
+        session.scalars(
+            select(BillingRunContract)
+            .where(BillingRunContract.run_id == run_id, BillingRunContract.status == RunContractStatus.SKIPPED)
+            .order_by(BillingRunContract.reason, BillingRunContract.contract_id)
+            .limit(limit)
+        )
+    )
 
 
 def exception_counts(session, run_id: int) -> dict[str, int]:
-    return dict(session.execute(select(BillingRunContract.reason, func.count()).where(
-        BillingRunContract.run_id == run_id, BillingRunContract.status == RunContractStatus.SKIPPED)
-        .group_by(BillingRunContract.reason)).tuples().all())
+    return dict(
+        session.execute(
+            select(BillingRunContract.reason, func.count())
+            .where(BillingRunContract.run_id == run_id, BillingRunContract.status == RunContractStatus.SKIPPED)
+            .group_by(BillingRunContract.reason)
+        )
+        .tuples()
+        .all()
+    )
 
 
 def summary(session, run_id: int) -> list[dict]:
     """Totals of the run's bills by tariff type and region."""
-    rows = session.execute(
-        select(TariffType.name, Region.name, func.count(Bill.id), func.sum(Bill.charges), func.sum(Bill.vat),
-               func.sum(Bill.levies), func.sum(Bill.total), func.sum(Bill.payable))
-        .join(BillingRunContract, BillingRunContract.bill_pk == Bill.id)
-        .join(TariffType, TariffType.id == Bill.tariff_type_id).join(Region, Region.id == Bill.region_id)
-        .where(BillingRunContract.run_id == run_id)
-        .group_by(TariffType.name, Region.name).order_by(TariffType.name, Region.name)).tuples().all()
+    rows = (
+        session.execute(
+            select(
+                TariffType.name,
+                Region.name,
+                func.count(Bill.id),
+                func.sum(Bill.charges),
+                func.sum(Bill.vat),
+                func.sum(Bill.levies),
+                func.sum(Bill.total),
+                func.sum(Bill.payable),
+            )
+            .join(BillingRunContract, BillingRunContract.bill_pk == Bill.id)
+            .join(TariffType, TariffType.id == Bill.tariff_type_id)
+            .join(Region, Region.id == Bill.region_id)
+            .where(BillingRunContract.run_id == run_id)
+            .group_by(TariffType.name, Region.name)
+            .order_by(TariffType.name, Region.name)
+        )
+        .tuples()
+        .all()
+    )
     keys = ("tariff_type", "region", "bills", "charges", "vat", "levies", "total", "payable")
     return [dict(zip(keys, (*row[:2], *(int(v or 0) for v in row[2:])), strict=True)) for row in rows]
 
@@ -452,16 +607,28 @@ def export_rows(session, run_id: int, chunk: int = 2000):
 
     last = 0
     while True:
-        bills_ = session.execute(
-            select(Bill, Contract).join(BillingRunContract, BillingRunContract.bill_pk == Bill.id)
-            .join(Contract, Contract.id == Bill.contract_id)
-            .where(BillingRunContract.run_id == run_id, Bill.contract_id > last)
-            .order_by(Bill.contract_id).limit(chunk)).tuples().all()
+        bills_ = (
+            session.execute(
+                select(Bill, Contract)
+                .join(BillingRunContract, BillingRunContract.bill_pk == Bill.id)
+                .join(Contract, Contract.id == Bill.contract_id)
+                .where(BillingRunContract.run_id == run_id, Bill.contract_id > last)
+                .order_by(Bill.contract_id)
+                .limit(chunk)
+            )
+            .tuples()
+            .all()
+        )
         if not bills_:
             return
         for bill, contract in bills_:
             premise: Premise = contract.service_point.premise
-            yield {"bill_id": bill.bill_id, "payment_id": bill.payment_id, "amount": bill.payable,
-                   "due_date": bill.due_on, "subscriber": contract.subscriber.display_name,
-                   "address": premise.address if premise else ""}
+            yield {
+                "bill_id": bill.bill_id,
+                "payment_id": bill.payment_id,
+                "amount": bill.payable,
+                "due_date": bill.due_on,
+                "subscriber": contract.subscriber.display_name,
+                "address": premise.address if premise else "",
+            }
         last = bills_[-1][0].contract_id

@@ -30,6 +30,7 @@ from ledger.posting import fingerprint
 @dataclass(frozen=True)
 class BillEntry:
     """One bill to post: what `post_bill` is given, and the contract's locked account."""
+
     account: LockedAccount
     bill_id: str
     period: str
@@ -68,8 +69,15 @@ def reserve_ids(session, table: str, count: int) -> list[int]:
     """`count` ids from the table's own sequence, for rows about to be copied in."""
     if count <= 0:
         return []
-    return list(session.execute(text(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "  # noqa: S608
-                                     "FROM generate_series(1, :n)"), {"n": count}).scalars())
+    return list(
+        session.execute(
+            text(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "  # noqa: S608
+                "FROM generate_series(1, :n)"
+            ),
+            {"n": count},
+        ).scalars()
+    )
 
 
 def audit_rows(actor, action: str, object_type: str, entries: list[tuple[int, dict]], at: datetime) -> list[tuple]:
@@ -77,12 +85,23 @@ def audit_rows(actor, action: str, object_type: str, entries: list[tuple[int, di
     origin = _origin.get()
     actor_id = getattr(actor, "id", None)
     actor_name = getattr(actor, "username", "") or ("" if actor is None else str(actor))
-    return [(at, actor_id, actor_name, action, object_type, str(object_id), json.dumps(_jsonable(detail)),
-             origin.address[:64], origin.client[:300]) for object_id, detail in entries]
+    return [
+        (
+            at,
+            actor_id,
+            actor_name,
+            action,
+            object_type,
+            str(object_id),
+            json.dumps(_jsonable(detail)),
+            origin.address[:64],
+            origin.client[:300],
+        )
+        for object_id, detail in entries
+    ]
 
 
-AUDIT_COLUMNS = ("at", "actor_id", "actor_name", "action", "object_type", "object_id", "detail", "address",
-                 "client")
+AUDIT_COLUMNS = ("at", "actor_id", "actor_name", "action", "object_type", "object_id", "detail", "address", "client")
 
 
 def check_entry(entry: BillEntry) -> tuple[str, str, int, int, int]:
@@ -98,8 +117,9 @@ def check_entry(entry: BillEntry) -> tuple[str, str, int, int, int]:
     return bill_id, payment_id, total, payable, rounding
 
 
-def post_bills(session, actor, entries: list[BillEntry],
-               checked: dict[str, tuple] | None = None) -> dict[int, BatchPosted | DomainError]:
+def post_bills(
+    session, actor, entries: list[BillEntry], checked: dict[str, tuple] | None = None
+) -> dict[int, BatchPosted | DomainError]:
     """Post each entry (at most one per contract) as its bill's journal. {contract id: BatchPosted}, or the
     DomainError `post_bill` would have raised for it — `Conflict("ledger.key_taken")` when its key was posted
     before with the same fingerprint (post_bill's replay), `ledger.idempotency_conflict` when differently.
@@ -116,16 +136,32 @@ def post_bills(session, actor, entries: list[BillEntry],
             outcome[entry.account.contract_id] = error
             continue
         bill_id, payment_id = checked_entry[:2]
-        print_ = fingerprint(bill_id, entry.period, entry.issued_on, entry.due_on, sorted(entry.lines.items()),
-                             entry.vat, sorted(entry.levies.items()), payment_id)
+        print_ = fingerprint(
+            bill_id,
+            entry.period,
+            entry.issued_on,
+            entry.due_on,
+            sorted(entry.lines.items()),
+            entry.vat,
+            sorted(entry.levies.items()),
+            payment_id,
+        )
         ready.append((entry, checked_entry, print_))
     now = utcnow()
     journal_ids = _claim_journals(session, actor, ready, now)
     taken = [(entry, print_) for entry, _checked, print_ in ready if entry.key not in journal_ids]
     if taken:
-        earlier = dict(session.execute(text(
-            f"SELECT idempotency_key, fingerprint FROM {Journal.__tablename__} "  # noqa: S608
-            "WHERE idempotency_key = ANY(:keys)"), {"keys": [e.key for e, _ in taken]}).tuples().all())
+        earlier = dict(
+            session.execute(
+                text(
+                    f"SELECT idempotency_key, fingerprint FROM {Journal.__tablename__} "  # noqa: S608
+                    "WHERE idempotency_key = ANY(:keys)"
+                ),
+                {"keys": [e.key for e, _ in taken]},
+            )
+            .tuples()
+            .all()
+        )
         for entry, print_ in taken:
             code = "ledger.key_taken" if earlier.get(entry.key) == print_ else "ledger.idempotency_conflict"
             outcome[entry.account.contract_id] = Conflict(code, key=entry.key)
@@ -140,14 +176,25 @@ def post_bills(session, actor, entries: list[BillEntry],
         lines = [(accounts[("revenue", kind)], -amount, kind) for kind, amount in entry.lines.items() if amount]
         if entry.vat:
             lines.append((accounts[("vat", "")], -entry.vat, "vat"))
-        lines += [(accounts[("levy", name)], -amount, f"levy:{name}") for name, amount in entry.levies.items()
-                  if amount]
+        lines += [
+            (accounts[("levy", name)], -amount, f"levy:{name}") for name, amount in entry.levies.items() if amount
+        ]
         if rounding:
             lines.append((accounts[("rounding", "")], rounding, "rounding"))
         if charged:
             lines.append((account.id, charged, "bill"))
-            charges.append((journal_id, account.id, JournalKind.BILL.value, charged, entry.due_on, bill_id,
-                            payment_id, entry.period))
+            charges.append(
+                (
+                    journal_id,
+                    account.id,
+                    JournalKind.BILL.value,
+                    charged,
+                    entry.due_on,
+                    bill_id,
+                    payment_id,
+                    entry.period,
+                )
+            )
         if sum(amount for _a, amount, _l in lines) != 0 or len(lines) < 2:
             raise ValueError(f"journal {journal_id} does not balance")
         postings += [(journal_id, account_id, amount, line[:64]) for account_id, amount, line in lines]
@@ -157,14 +204,28 @@ def post_bills(session, actor, entries: list[BillEntry],
         excess = max(account.balance, 0) + charged - max(account.balance + charged, 0)
         if excess > 0:
             credit[account.id] = (journal_id, excess)
-        audits.append((journal_id, {"contract_id": account.contract_id, "kind": JournalKind.BILL.value,
-                                    "amount": charged, "reason": f"{entry.period} {bill_id}", "bill_id": bill_id,
-                                    "period": entry.period}))
+        audits.append(
+            (
+                journal_id,
+                {
+                    "contract_id": account.contract_id,
+                    "kind": JournalKind.BILL.value,
+                    "amount": charged,
+                    "reason": f"{entry.period} {bill_id}",
+                    "bill_id": bill_id,
+                    "period": entry.period,
+                },
+            )
+        )
         outcome[account.contract_id] = BatchPosted(journal_id, charged, rounding, payable, account.balance + charged)
     copy_rows(session, Posting.__tablename__, ("journal_id", "account_id", "amount", "line"), postings)
     _move_balances(session, deltas)
-    copy_rows(session, Charge.__tablename__, ("journal_id", "account_id", "kind", "amount", "due_on", "bill_id",
-                                              "payment_id", "period"), charges)
+    copy_rows(
+        session,
+        Charge.__tablename__,
+        ("journal_id", "account_id", "kind", "amount", "due_on", "bill_id", "payment_id", "period"),
+        charges,
+    )
     if credit:
         allocations: list[dict] = []
         for account_id, items in open_charges(session, credit).items():
@@ -194,7 +255,8 @@ def _claim_journals(session, actor, ready, now) -> dict[str, int]:
         "FROM unnest(CAST(:kind AS text[]), CAST(:contract_id AS bigint[]), CAST(:key AS text[]), "
         "CAST(:print AS text[]), CAST(:effective AS date[]), CAST(:reason AS text[])) "
         "AS v(kind, contract_id, key, print, effective_on, reason) "
-        "ON CONFLICT DO NOTHING RETURNING idempotency_key, id")
+        "ON CONFLICT DO NOTHING RETURNING idempotency_key, id"
+    )
     return dict(session.execute(stmt, {**rows, "actor_id": getattr(actor, "id", None), "now": now}).tuples().all())
 
 
@@ -210,7 +272,10 @@ def _system_accounts(session, ready) -> dict[tuple[str, str], int]:
 def _move_balances(session, deltas: dict[int, int]) -> None:
     changes = {account_id: delta for account_id, delta in deltas.items() if delta}
     if changes:
-        session.execute(text(
-            f"UPDATE {Account.__tablename__} AS a SET balance = a.balance + v.delta "  # noqa: S608
-            "FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS bigint[])) AS v(id, delta) WHERE a.id = v.id"),
-            {"ids": list(changes), "deltas": list(changes.values())})
+        session.execute(
+            text(
+                f"UPDATE {Account.__tablename__} AS a SET balance = a.balance + v.delta "  # noqa: S608
+                "FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS bigint[])) AS v(id, delta) WHERE a.id = v.id"
+            ),
+            {"ids": list(changes), "deltas": list(changes.values())},
+        )

@@ -43,13 +43,19 @@ def varied_run(session, demo):
     bills.issue(session, actor, contracts[8].id, issued_on=ISSUED)
     session.flush()
     region = session.scalar(select(Region).where(Region.code == "shiraz-1"))
-    run = runs.create_run(session, actor, utility="electricity", period=PERIOD, region_ids=[region.id],
-                          issued_on=ISSUED, due_days=12)
+    run = runs.create_run(
+        session, actor, utility="electricity", period=PERIOD, region_ids=[region.id], issued_on=ISSUED, due_days=12
+    )
     runs.approve(session, demo["supervisor"], run.id)
     runs.start(session, demo["supervisor"], run.id)
     session.flush()
-    ids = list(session.scalars(select(BillingRunContract.contract_id).where(BillingRunContract.run_id == run.id)
-                               .order_by(BillingRunContract.contract_id)))
+    ids = list(
+        session.scalars(
+            select(BillingRunContract.contract_id)
+            .where(BillingRunContract.run_id == run.id)
+            .order_by(BillingRunContract.contract_id)
+        )
+    )
     return run, demo["supervisor"], ids, contracts
 
 
@@ -58,8 +64,13 @@ def _baseline(session) -> dict[str, int]:
 
 
 def _rows(session, table, after):
-    return [dict(r) for r in session.execute(text(f"SELECT * FROM {table} WHERE id > :after ORDER BY id"),  # noqa: S608
-                                             {"after": after}).mappings()]
+    return [
+        dict(r)
+        for r in session.execute(
+            text(f"SELECT * FROM {table} WHERE id > :after ORDER BY id"),  # noqa: S608
+            {"after": after},
+        ).mappings()
+    ]
 
 
 def _snapshot(session, run, before: dict[str, int]) -> dict:
@@ -78,30 +89,64 @@ def _snapshot(session, run, before: dict[str, int]) -> dict:
         detail = dict(row["detail"])
         if "journal_id" in detail:
             detail["journal_id"] = journals[detail["journal_id"]]
-        obj = journals[int(row["object_id"])] if row["object_type"] == "Journal" else \
-            bill_of[int(row["object_id"])] if row["object_type"] == "Bill" else row["object_id"]
+        obj = (
+            journals[int(row["object_id"])]
+            if row["object_type"] == "Journal"
+            else bill_of[int(row["object_id"])]
+            if row["object_type"] == "Bill"
+            else row["object_id"]
+        )
         return json.dumps([plain(row, "detail", "object_id"), obj, detail], sort_keys=True, default=str)
 
     return {
-        "run_rows": sorted(session.execute(select(
-            BillingRunContract.contract_id, BillingRunContract.status, BillingRunContract.reason,
-            BillingRunContract.detail, BillingRunContract.payable, BillingRunContract.total,
-            BillingRunContract.attempts, BillingRunContract.bill_pk.is_not(None))
-            .where(BillingRunContract.run_id == run.id)).tuples().all()),
-        "bills": sorted(json.dumps({**plain(b, "journal_id"), "journal": journals[b["journal_id"]]}, sort_keys=True,
-                                    default=str) for b in bills_),
-        "journals": sorted(json.dumps(plain(j), sort_keys=True, default=str)
-                           for j in _rows(session, "ledger_journals", before["ledger_journals"])),
-        "postings": sorted((journals[p["journal_id"]], p["account_id"], p["amount"], p["line"])
-                           for p in _rows(session, "ledger_postings", before["ledger_postings"])),
-        "charges": sorted(json.dumps({**plain(c, "journal_id"), "journal": journals[c["journal_id"]]}, sort_keys=True,
-                                     default=str) for c in charges),
-        "allocations": sorted((charge_of.get(a["charge_id"], a["charge_id"]), journals[a["journal_id"]], a["amount"])
-                              for a in _rows(session, "ledger_allocations", before["ledger_allocations"])),
+        "run_rows": sorted(
+            session.execute(
+                select(
+                    BillingRunContract.contract_id,
+                    BillingRunContract.status,
+                    BillingRunContract.reason,
+                    BillingRunContract.detail,
+                    BillingRunContract.payable,
+                    BillingRunContract.total,
+                    BillingRunContract.attempts,
+                    BillingRunContract.bill_pk.is_not(None),
+                ).where(BillingRunContract.run_id == run.id)
+            )
+            .tuples()
+            .all()
+        ),
+        "bills": sorted(
+            json.dumps({**plain(b, "journal_id"), "journal": journals[b["journal_id"]]}, sort_keys=True, default=str)
+            for b in bills_
+        ),
+        "journals": sorted(
+            json.dumps(plain(j), sort_keys=True, default=str)
+            for j in _rows(session, "ledger_journals", before["ledger_journals"])
+        ),
+        "postings": sorted(
+            (journals[p["journal_id"]], p["account_id"], p["amount"], p["line"])
+            for p in _rows(session, "ledger_postings", before["ledger_postings"])
+        ),
+        "charges": sorted(
+            json.dumps({**plain(c, "journal_id"), "journal": journals[c["journal_id"]]}, sort_keys=True, default=str)
+            for c in charges
+        ),
+        "allocations": sorted(
+            (charge_of.get(a["charge_id"], a["charge_id"]), journals[a["journal_id"]], a["amount"])
+            for a in _rows(session, "ledger_allocations", before["ledger_allocations"])
+        ),
         "balances": dict(session.execute(select(Account.id, Account.balance)).tuples().all()),
-        "reading_links": sorted(session.execute(text(
-            "SELECT r.id, b.contract_id, b.period FROM billing_meter_readings r JOIN billing_bills b "
-            "ON b.id = r.bill_id WHERE b.id > :after"), {"after": before["billing_bills"]}).tuples().all()),
+        "reading_links": sorted(
+            session.execute(
+                text(
+                    "SELECT r.id, b.contract_id, b.period FROM billing_meter_readings r JOIN billing_bills b "
+                    "ON b.id = r.bill_id WHERE b.id > :after"
+                ),
+                {"after": before["billing_bills"]},
+            )
+            .tuples()
+            .all()
+        ),
         "audit": sorted(audit_detail(a) for a in _rows(session, "audit_log", before["audit_log"])),
     }
 
@@ -139,8 +184,9 @@ def test_exceptions_are_skipped_with_their_reasons_and_the_rest_of_the_chunk_bil
             pass
     outcomes = runs._bill_chunk(session, actor, run, ids, batch.TariffBook(session), batch.QuoteBook())
     session.expire_all()
-    rows = {r.contract_id: r for r in session.scalars(select(BillingRunContract)
-                                                      .where(BillingRunContract.run_id == run.id))}
+    rows = {
+        r.contract_id: r for r in session.scalars(select(BillingRunContract).where(BillingRunContract.run_id == run.id))
+    }
     skipped = {cid: (r.reason, r.detail) for cid, r in rows.items() if r.status == RunContractStatus.SKIPPED}
     assert skipped == {
         contracts[0].id: ("billing.no_new_reading", ""),
@@ -172,7 +218,7 @@ def test_the_quote_book_gives_what_quote_gives_for_any_balance_brought_forward(s
     assert [v.id for v in versions] == draft.version_ids
     from dataclasses import replace
 
-    for brought_forward in (0, 1, 999, 1_000, 123_456, -1, -999, -50_000, -10 ** 9, 10 ** 9 + 7):
+    for brought_forward in (0, 1, 999, 1_000, 123_456, -1, -999, -50_000, -(10**9), 10**9 + 7):
         usage = replace(draft.usage, brought_forward=brought_forward)
         calculated, written = quotes.quote_and_json(versions, usage)
         expected = quote([(v.effective_from, v.data) for v in versions], usage)
@@ -185,24 +231,49 @@ def test_the_quote_book_gives_what_quote_gives_for_any_balance_brought_forward(s
 
 def _entries(session, contract_ids, amounts, period="1404/05"):
     accounts = {a.contract_id: a for a in lock_accounts(session, Account.contract_id.in_(contract_ids))}
-    contracts = dict(session.execute(select(Contract.id, Contract.bill_id).where(Contract.id.in_(contract_ids)))
-                     .tuples().all())
-    return [BillEntry(accounts[cid], contracts[cid], period, ISSUED, ISSUED + timedelta(days=10),
-                      {"energy": amount, "fixed": 7_000}, amount // 10, {"electricity_levy": amount // 50}, "",
-                      f"test:{cid}:{period}") for cid, amount in zip(contract_ids, amounts, strict=True)]
+    contracts = dict(
+        session.execute(select(Contract.id, Contract.bill_id).where(Contract.id.in_(contract_ids))).tuples().all()
+    )
+    return [
+        BillEntry(
+            accounts[cid],
+            contracts[cid],
+            period,
+            ISSUED,
+            ISSUED + timedelta(days=10),
+            {"energy": amount, "fixed": 7_000},
+            amount // 10,
+            {"electricity_levy": amount // 50},
+            "",
+            f"test:{cid}:{period}",
+        )
+        for cid, amount in zip(contract_ids, amounts, strict=True)
+    ]
 
 
 def _books_balance(session):
-    assert session.execute(text("SELECT count(*) FROM (SELECT journal_id FROM ledger_postings GROUP BY journal_id "
-                                "HAVING sum(amount) <> 0) unbalanced")).scalar() == 0
-    for account_id, balance in session.execute(select(Account.id, Account.balance)
-                                               .where(Account.kind == AccountKind.RECEIVABLE)):
-        postings = session.scalar(select(func.coalesce(func.sum(Posting.amount), 0))
-                                  .where(Posting.account_id == account_id))
+    assert (
+        session.execute(
+            text(
+                "SELECT count(*) FROM (SELECT journal_id FROM ledger_postings GROUP BY journal_id "
+                "HAVING sum(amount) <> 0) unbalanced"
+            )
+        ).scalar()
+        == 0
+    )
+    for account_id, balance in session.execute(
+        select(Account.id, Account.balance).where(Account.kind == AccountKind.RECEIVABLE)
+    ):
+        postings = session.scalar(
+            select(func.coalesce(func.sum(Posting.amount), 0)).where(Posting.account_id == account_id)
+        )
         assert balance == postings, account_id
-        open_total = session.execute(text(
-            "SELECT coalesce(sum(c.amount - coalesce((SELECT sum(a.amount) FROM ledger_allocations a "
-            "WHERE a.charge_id = c.id), 0)), 0) FROM ledger_charges c WHERE c.account_id = :a"), {"a": account_id}
+        open_total = session.execute(
+            text(
+                "SELECT coalesce(sum(c.amount - coalesce((SELECT sum(a.amount) FROM ledger_allocations a "
+                "WHERE a.charge_id = c.id), 0)), 0) FROM ledger_charges c WHERE c.account_id = :a"
+            ),
+            {"a": account_id},
         ).scalar()
         assert open_total == max(balance, 0), account_id  # the open items always total the debt
 
@@ -211,16 +282,22 @@ def test_bills_posted_in_bulk_keep_the_ledgers_invariants_and_their_keys(session
     _run, _actor, _ids, contracts = varied_run
     chosen = [c.id for c in contracts[2:6]]  # in debt, in small credit, in large credit, owing nothing
     amounts = [250_337, 12_001, 40_000, 999]
-    balances = dict(session.execute(select(Account.contract_id, Account.balance)
-                                    .where(Account.contract_id.in_(chosen))).tuples().all())
+    balances = dict(
+        session.execute(select(Account.contract_id, Account.balance).where(Account.contract_id.in_(chosen)))
+        .tuples()
+        .all()
+    )
     posted = post_bills(session, None, _entries(session, chosen, amounts))
     session.expire_all()
     assert all(isinstance(p, BatchPosted) for p in posted.values())
     for cid, amount in zip(chosen, amounts, strict=True):
         total = amount + 7_000 + amount // 10 + amount // 50
         assert posted[cid].charged + posted[cid].rounding == total and posted[cid].rounding < 1000
-        assert session.scalar(select(Account.balance).where(Account.contract_id == cid)) == \
-            balances[cid] + posted[cid].charged == posted[cid].balance
+        assert (
+            session.scalar(select(Account.balance).where(Account.contract_id == cid))
+            == balances[cid] + posted[cid].charged
+            == posted[cid].balance
+        )
         assert 0 <= max(posted[cid].balance, 0) - posted[cid].payable < 1000 and posted[cid].payable % 1000 == 0
     _books_balance(session)
     journals = session.scalar(select(func.count()).select_from(Charge))
@@ -231,8 +308,9 @@ def test_bills_posted_in_bulk_keep_the_ledgers_invariants_and_their_keys(session
     assert different[chosen[0]].code == "ledger.idempotency_conflict"
     refused = post_bills(session, None, _entries(session, chosen[1:2], [0], period="1404/06"))
     assert isinstance(refused[chosen[1]], BatchPosted)  # the fixed charge alone is a bill
-    empty = BillEntry(_entries(session, chosen[1:2], [0])[0].account, "", "1404/07", ISSUED, ISSUED, {}, 0, {}, "",
-                      "test:empty")
+    empty = BillEntry(
+        _entries(session, chosen[1:2], [0])[0].account, "", "1404/07", ISSUED, ISSUED, {}, 0, {}, "", "test:empty"
+    )
     with pytest.raises(DomainError):
         raise post_bills(session, None, [empty])[chosen[1]]
     _books_balance(session)
@@ -249,8 +327,9 @@ def test_the_quote_book_reuses_a_calculation_over_other_dates_of_the_same_shape(
     usage = replace(draft.usage, registers={"total": 420}, brought_forward=0)
     periods = [(usage.start + timedelta(days=shift), usage.end + timedelta(days=shift)) for shift in range(-3, 4)]
     # and periods across the start of the hot season (1404/03/01 = 2025-05-22): two segments each
-    periods += [(date(2025, 5, 1) + timedelta(days=shift), date(2025, 5, 30) + timedelta(days=shift))
-                for shift in (0, 1, 2)]
+    periods += [
+        (date(2025, 5, 1) + timedelta(days=shift), date(2025, 5, 30) + timedelta(days=shift)) for shift in (0, 1, 2)
+    ]
     shapes = set()
     for start, end in periods:
         dated = replace(usage, start=start, end=end)
