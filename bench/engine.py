@@ -87,7 +87,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 from core.accounts import User  # noqa: E402
 from core.db import db  # noqa: E402
 from core.regions import Region  # noqa: E402
-from engine import evaluator, script_engine  # noqa: E402
+from engine import evaluator, fastsql, script_engine  # noqa: E402
 from engine import state as engine_state  # noqa: E402
 from engine.cartable import complete  # noqa: E402
 from engine.catalogue import deploy  # noqa: E402
@@ -119,13 +119,13 @@ STEPS = [
 # --- The operations the diagram calls: cheap, and the same functions in both runs -----------------------------
 
 
-@operation("bench.compute_fee")
+@operation("bench.compute_fee", writes=False)
 def compute_fee(ctx, *, capacity, rate=250000):
     """The branch fee in rials: capacity (amperes) × rate."""
     return int(capacity) * int(rate)
 
 
-@operation("bench.record_result")
+@operation("bench.record_result", writes=False)
 def record_result(ctx, *, outcome, amount, receipt=""):
     """The request's outcome as the registry would record it (writes nothing)."""
     return {"outcome": outcome, "amount": int(amount), "receipt": receipt}
@@ -403,6 +403,7 @@ def instrumented(breakdown: Breakdown, sql_engine):
         (BpmnWorkflow, "do_engine_steps", "spiff"), (Session, "flush", "flush"),
         (Session, "_execute_internal", "orm"),  # under execute(), scalar(), get() and attribute refreshes
         (script_engine.MadamScriptEngine, "_run_operation", "operation"),
+        (fastsql, "execute", "sql"),  # the step's prepared statements, run on the DBAPI connection directly
     ]
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
     for owner, name, category in patches:

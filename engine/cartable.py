@@ -1,16 +1,16 @@
 """What experts do to work items: claim, unclaim, complete, refer (ارجاع), return, comment."""
 
-from sqlalchemy import bindparam, exists, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import aliased
 
 from core.accounts import Assignment, Role, User
 from core.db import is_postgresql, utcnow
 from core.errors import Conflict, DomainError, PermissionDenied
 from core.regions import Region
 from engine.events import event_row, record
-from engine.models import Instance, InstanceEvent, WorkItem, WorkItemStatus
+from engine.models import InstanceEvent, WorkItem, WorkItemStatus
 from engine.notifications import notify, notify_role
-from engine.runtime import advance, flush_or_conflict, lock, lock_item, require_open, task_of
+from engine.runtime import advance, flush_or_conflict, lock, lock_item, lock_item_for, require_open, task_of
 
 
 def _open_item(session, work_item_id: int):
@@ -46,35 +46,19 @@ _HOLDS_ROLE = (select(Assignment.id).join(Role, Assignment.role_id == Role.id)
                       _HERE.path.startswith(Region.path)).limit(1))
 
 
-# The item and its instance locked and read with whether the user holds the item's role in its region: one
-# round trip for what `_open_item` and `may_work_on` read. After waiting for the locks PostgreSQL re-reads
-# the locked rows and evaluates the role check again on them.
-_LOCK_ITEM_FOR_USER = (
-    select(Instance, WorkItem, exists(
-        select(Assignment.id).join(Role, Assignment.role_id == Role.id)
-        .join(Region, Assignment.region_id == Region.id).join(_HERE, _HERE.id == WorkItem.region_id)
-        .where(Assignment.user_id == bindparam("user_id"), Role.code == WorkItem.role_code,
-               _HERE.path.startswith(Region.path))).label("holds_role"))
-    .join(WorkItem, WorkItem.instance_id == Instance.id).where(WorkItem.id == bindparam("work_item_id"))
-    .options(joinedload(Instance.version)).with_for_update(of=(Instance.__table__, WorkItem.__table__))
-    .execution_options(populate_existing=True))
-
-
 def _open_item_for(session, user, work_item_id: int):
-    """`_open_item` and `_require_may_work` in one round trip (on PostgreSQL)."""
+    """`_open_item` and `_require_may_work` in one round trip (on PostgreSQL); also the operations already
+    applied for the instance (None: not read)."""
     if not is_postgresql(session):
         instance, item = _open_item(session, work_item_id)
         _require_may_work(session, user, item)
-        return instance, item
-    row = session.execute(_LOCK_ITEM_FOR_USER, {"work_item_id": work_item_id, "user_id": user.id}).one_or_none()
-    if row is None:
-        raise DomainError("work_item.unknown", work_item_id=work_item_id)
-    instance, item, holds_role = row
+        return instance, item, None
+    instance, item, holds_role, known_runs = lock_item_for(session, work_item_id, user.id)
     require_open(instance)
     if item.status != WorkItemStatus.OPEN:
         raise Conflict("work_item.done", status=item.status)
     _require_may_work(session, user, item, holds_role)
-    return instance, item
+    return instance, item, known_runs
 
 
 def _require_may_work(session, user, item, holds_role: bool | None = None):
@@ -106,7 +90,7 @@ def unclaim(session, actor, work_item_id: int) -> WorkItem:
 def complete(session, actor, work_item_id: int, form_data: dict):
     """Complete the task with the form's data and run the engine on. Two experts completing the same
     item: the second waits for the first's lock, then finds the item done and gets a Conflict."""
-    instance, item = _open_item_for(session, actor, work_item_id)
+    instance, item, known_runs = _open_item_for(session, actor, work_item_id)
     completed = event_row(instance, actor, "completed", item.task_name, item, data={})
 
     def apply(workflow):
@@ -117,7 +101,8 @@ def complete(session, actor, work_item_id: int, form_data: dict):
         task.run()
 
     # The item's completion and the event are written with the step's writes (one round trip on PostgreSQL).
-    advance(session, instance, actor, prepare=apply, events=[completed], completed_item=(item, actor.id))
+    advance(session, instance, actor, prepare=apply, events=[completed], completed_item=(item, actor.id),
+            known_runs=known_runs)
     flush_or_conflict(session)
     return instance
 

@@ -31,21 +31,25 @@ class Operation:
     optional: frozenset[str]
     description: str = ""
     result: dict | None = None  # an example of what it returns, e.g. {"subscriber_id": 1}; simulation uses it
+    writes: bool = True  # False: it only computes, so its step needs no savepoint before it (see below)
 
 
 OPERATIONS: dict[str, Operation] = {}
 
 
-def operation(name: str, description: str = "", result: dict | None = None):
+def operation(name: str, description: str = "", result: dict | None = None, writes: bool = True):
     """Register `func` as the operation `name` (e.g. "registry.create_subscriber"); `result` declares the
-    shape of what it returns, as an example value."""
+    shape of what it returns, as an example value. `writes=False` declares that it writes nothing to the
+    database (it computes from its parameters, or only reads): a step opens its savepoint before the first
+    operation that may write, so a step whose operations write nothing sends no SAVEPOINT and RELEASE. One
+    that leaves ORM changes in the session all the same fails its task."""
 
     def register(func):
         params = list(inspect.signature(func).parameters.values())[1:]  # the first is ctx
         required = frozenset(p.name for p in params if p.default is inspect.Parameter.empty)
         optional = frozenset(p.name for p in params if p.default is not inspect.Parameter.empty)
         OPERATIONS[name] = Operation(name, func, required, optional, description or (func.__doc__ or "").strip(),
-                                     result)
+                                     result, writes)
         return func
 
     return register

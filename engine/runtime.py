@@ -8,7 +8,7 @@ from uuid import UUID
 import jdatetime
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -18,7 +18,7 @@ from core.db import is_postgresql, utcnow
 from core.errors import Conflict, DomainError
 from core.jalali import as_tehran
 from core.regions import Region
-from engine import state
+from engine import fastsql, state, step_sql
 from engine.catalogue import catches_events, latest_version
 from engine.events import event_row, jsonable, record
 from engine.models import (
@@ -28,6 +28,7 @@ from engine.models import (
     InstanceStatus,
     MessageWait,
     OperationRun,
+    ProcessVersion,
     Timer,
     TimerStatus,
     WorkItem,
@@ -43,7 +44,7 @@ DEFAULT_RETRY_BACKOFF_BASE = 2
 def next_business_key(session) -> str:
     """`1405-000123`: the Jalali year and a sequence that restarts each year. One UPDATE … RETURNING bumps
     the year's counter and keeps its row locked until the transaction ends, so numbers are never shared."""
-    year = jdatetime.date.fromgregorian(date=as_tehran(utcnow()).date()).year
+    year = _jalali_year()
     last = session.connection().execute(_BUMP_COUNTER, {"this_year": year}).scalar()  # Core: no ORM execution
     if last is None:  # the year's first request
         try:
@@ -55,6 +56,10 @@ def next_business_key(session) -> str:
     return f"{year}-{last:06d}"
 
 
+def _jalali_year() -> int:
+    return jdatetime.date.fromgregorian(date=as_tehran(utcnow()).date()).year
+
+
 def _fresh_workflow(version, data: dict | None):
     workflow = state.new_workflow(version)
     for task in workflow.get_tasks(state=TaskState.READY):
@@ -64,17 +69,34 @@ def _fresh_workflow(version, data: dict | None):
 
 def start_instance(session, actor, process_key: str, region: Region, data: dict | None = None,
                    subscriber_id: int | None = None, contract_id: int | None = None) -> Instance:
-    version = latest_version(session, process_key)
-    instance = Instance(
-        version_id=version.id, version=version, process_key=version.process_key,
-        business_key=next_business_key(session), status=InstanceStatus.RUNNING, region_id=region.id,
-        subscriber_id=subscriber_id, contract_id=contract_id, initiator_id=getattr(actor, "id", None),
-        state=b"",  # written by the first step, in this same transaction
-    )
-    session.add(instance)
-    session.flush()
+    values = {"region_id": region.id, "subscriber_id": subscriber_id, "contract_id": contract_id,
+              "initiator_id": getattr(actor, "id", None)}
+    instance = _insert_at_once(session, process_key, values) if is_postgresql(session) else None
+    if instance is None:  # not PostgreSQL, an unknown process (raises here) or the year's first request
+        version = latest_version(session, process_key)
+        instance = Instance(version_id=version.id, version=version, process_key=version.process_key,
+                            business_key=next_business_key(session), status=InstanceStatus.RUNNING,
+                            state=b"", **values)  # state: written by the first step, in this same transaction
+        session.add(instance)
+        session.flush()
+    version = instance.version
     advance(session, instance, actor, _fresh_workflow(version, data), rebuild=lambda: _fresh_workflow(version, data),
-            events=[event_row(instance, actor, "started", data=data or {})])
+            events=[event_row(instance, actor, "started", data=data or {})], known_runs={})  # a new instance: none
+    return instance
+
+
+def _insert_at_once(session, process_key: str, values: dict) -> Instance | None:
+    """PostgreSQL: the latest version read, the business key numbered and the instance inserted in one statement
+    (step_sql.START); None when it found no version or no counter for this year (it wrote nothing then)."""
+    session.flush()  # whatever the caller changed through the ORM goes first, as an autoflush would
+    params = {**values, "process_key": process_key, "year": _jalali_year(), "now": utcnow()}
+    row = fastsql.execute(session, step_sql.START, params).fetchone()
+    if row is None:
+        return None
+    count = len(step_sql.INSTANCE_COLUMNS)
+    version = fastsql.adopt(session, ProcessVersion, dict(zip(step_sql.VERSION_COLUMNS, row[count:], strict=True)))
+    instance = fastsql.adopt(session, Instance, dict(zip(step_sql.INSTANCE_COLUMNS, row[:count], strict=True)))
+    set_committed_value(instance, "version", version)
     return instance
 
 
@@ -110,6 +132,27 @@ def lock_item(session, work_item_id: int) -> tuple[Instance, WorkItem]:
     return row
 
 
+def lock_item_for(session, work_item_id: int, user_id: int):
+    """PostgreSQL: a work item and its instance locked and read in one round trip (step_sql.LOCK_ITEM_FOR_USER),
+    with whether the user holds the item's role in its region, and the operations already applied for the
+    instance ({(task id, operation): result}, for `advance`'s `known_runs`)."""
+    session.flush()  # whatever the caller changed through the ORM goes first, as an autoflush would
+    row = fastsql.execute(session, step_sql.LOCK_ITEM_FOR_USER,
+                          {"work_item_id": work_item_id, "user_id": user_id}).fetchone()
+    if row is None:
+        raise DomainError("work_item.unknown", work_item_id=work_item_id)
+    instance_end = len(step_sql.INSTANCE_COLUMNS)
+    item_end = instance_end + len(step_sql.ITEM_COLUMNS)
+    version_end = item_end + len(step_sql.VERSION_COLUMNS)
+    version = fastsql.adopt(session, ProcessVersion,
+                            dict(zip(step_sql.VERSION_COLUMNS, row[item_end:version_end], strict=True)))
+    instance = fastsql.adopt(session, Instance, dict(zip(step_sql.INSTANCE_COLUMNS, row[:instance_end], strict=True)))
+    set_committed_value(instance, "version", version)
+    item = fastsql.adopt(session, WorkItem, dict(zip(step_sql.ITEM_COLUMNS, row[instance_end:item_end], strict=True)))
+    holds_role, runs = row[version_end:]
+    return instance, item, holds_role, {(task_id, name): result for task_id, name, result in runs or ()}
+
+
 def require_open(instance: Instance) -> None:
     if instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED):
         raise Conflict("instance.closed", status=instance.status)
@@ -118,7 +161,7 @@ def require_open(instance: Instance) -> None:
 
 
 def advance(session, instance: Instance, actor, workflow=None, prepare=None, rebuild=None, events=(),
-            completed_item=None) -> None:
+            completed_item=None, known_runs: dict | None = None) -> None:
     """Run the engine as far as it goes. If a service task or script fails, nothing the engine steps did
     is kept (the first service task opens a savepoint: operations are the only writers while the steps
     run), the instance keeps the state it had before them and goes to `error` (or waits for a retry when
@@ -127,14 +170,16 @@ def advance(session, instance: Instance, actor, workflow=None, prepare=None, reb
 
     The caller's own writes may travel with the step's: `events` (rows from `events.event_row`, written
     after `prepare` ran, so it may still fill their data) and `completed_item` ((work item, user id): the
-    item completed by that user). Like the caller's change they are kept when the steps fail. On PostgreSQL
-    all of a step's writes but the instance row's UPDATE go in one statement (`_step_sql`)."""
+    item completed by that user). Like the caller's change they are kept when the steps fail. `known_runs`:
+    the operations already applied for the instance, when read with its lock (else each service task asks).
+    On PostgreSQL all of a step's writes but the instance row's UPDATE go in one statement (step_sql)."""
     stored = instance.state
     workflow = workflow or state.checkout(instance)
     if prepare is not None:
         prepare(workflow)  # the caller's change (a completed form, a caught message): always kept
     writes = StepWrites(events, completed_item)
-    step = {"session": session, "instance": instance, "actor": actor, "savepoint": None, "runs": writes.runs}
+    step = {"session": session, "instance": instance, "actor": actor, "savepoint": None, "runs": writes.runs,
+            "known_runs": known_runs}
     token = current_step.set(step)
     try:
         workflow.do_engine_steps()
@@ -250,111 +295,26 @@ def _write_apart(session, instance: Instance, now, ready: dict, new_items: list,
         session.execute(insert(OperationRun.__table__), writes.runs)
 
 
-# PostgreSQL: a step's writes in one statement: the instance row (state, status, version; a completion of the
-# instance goes through the ORM instead), the item completed, the open items no longer ready cancelled, the
-# newly ready ones inserted (an item still open is left as it is: ON CONFLICT on the partial unique index of
-# open items), a notice to every holder of a new item's role in its region (as notifications.notify_role
-# does), the events, the operations' runs. The instance is locked: nothing else changes its items meanwhile.
-# One statement text per shape (item completed or not; how many new items, events and runs), every value a
-# typed parameter, so that PostgreSQL's generic plan of the prepared statement estimates what a custom plan
-# would and is chosen: the statement is then planned once per connection, not at every step.
-_STEP_SQL: dict[tuple[bool, bool, int, int, int], object] = {}
-_NEW_ITEM_COLUMNS = (("task_id", "varchar"), ("task_name", "varchar"), ("title", "varchar"), ("role_code", "varchar"),
-                     ("form_key", "varchar"), ("due_at", "timestamptz"))
-_EVENT_COLUMNS = (("at", "timestamptz"), ("actor_id", "integer"), ("actor_name", "varchar"), ("action", "varchar"),
-                  ("task_name", "varchar"), ("work_item_id", "bigint"), ("note", "text"), ("data", "json"))
-_RUN_COLUMNS = (("task_id", "varchar"), ("operation", "varchar"), ("result", "json"), ("at", "timestamptz"))
-
-
-def _values(prefix: str, count: int, columns) -> str:
-    return ", ".join("(" + ", ".join(f"CAST(:{prefix}{i}_{name} AS {kind})" for name, kind in columns) + ")"
-                     for i in range(count))
-
-
-def _step_sql(shape: tuple[bool, bool, int, int, int]):
-    statement = _STEP_SQL.get(shape)
-    if statement is not None:
-        return statement
-    with_instance, done, new, events, runs = shape
-    ctes = []
-    if done:
-        ctes.append("""done AS (
-    UPDATE work_items SET status = 'completed', completed_by_id = CAST(:done_by AS integer), completed_at = :now,
-           claimed_by_id = coalesce(claimed_by_id, CAST(:done_by AS integer))
-    WHERE id = CAST(:done_id AS bigint)
-    RETURNING id)""")
-    still_ready = ", ".join(f"CAST(:n{i}_task_id AS varchar)" for i in range(new))
-    ctes.append(f"""cancelled AS (
-    UPDATE work_items SET status = 'cancelled'
-    WHERE instance_id = CAST(:instance_id AS bigint) AND status = 'open'
-          {"AND id <> CAST(:done_id AS bigint)" if done else ""} {f"AND task_id NOT IN ({still_ready})" if new else ""}
-    RETURNING id)""")  # noqa: S608 - only placeholders are formatted into these statements
-    if new:
-        ctes.append(f"""new AS (
-    INSERT INTO work_items (instance_id, task_id, task_name, title, role_code, region_id, form_key, status,
-                            assignee_id, due_at, created_at)
-    SELECT CAST(:instance_id AS bigint), n.task_id, n.task_name, n.title, n.role_code, CAST(:region_id AS integer),
-           n.form_key, 'open', NULL, n.due_at, :now
-    FROM (VALUES {_values("n", new, _NEW_ITEM_COLUMNS)}) AS n(task_id, task_name, title, role_code, form_key, due_at)
-    ON CONFLICT (instance_id, task_id) WHERE status = 'open' DO NOTHING
-    RETURNING id, role_code, title)""")  # noqa: S608
-        ctes.append("""notices AS (
-    INSERT INTO notifications (user_id, kind, work_item_id, instance_id, text, created_at)
-    SELECT holder.user_id, 'new', new.id, CAST(:instance_id AS bigint), left(new.title, 300), :now
-    FROM new CROSS JOIN LATERAL (
-        SELECT DISTINCT assignments.user_id
-        FROM assignments JOIN roles ON assignments.role_id = roles.id
-             JOIN regions ON assignments.region_id = regions.id JOIN users ON assignments.user_id = users.id
-        WHERE roles.code = new.role_code AND users.active IS true
-          AND (SELECT here.path FROM regions AS here WHERE here.id = CAST(:region_id AS integer))
-              LIKE regions.path || '%'
-        LIMIT CAST(:fan_out AS integer)) AS holder)""")
-    if events:
-        ctes.append(f"""events AS (
-    INSERT INTO instance_events (instance_id, at, actor_id, actor_name, action, task_name, work_item_id, note, data)
-    SELECT CAST(:instance_id AS bigint), e.at, e.actor_id, e.actor_name, e.action, e.task_name, e.work_item_id,
-           e.note, e.data
-    FROM (VALUES {_values("e", events, _EVENT_COLUMNS)})
-         AS e(at, actor_id, actor_name, action, task_name, work_item_id, note, data))""")  # noqa: S608
-    if runs:
-        ctes.append(f"""runs AS (
-    INSERT INTO operation_runs (instance_id, task_id, operation, result, at)
-    SELECT CAST(:instance_id AS bigint), r.task_id, r.operation, r.result, r.at
-    FROM (VALUES {_values("r", runs, _RUN_COLUMNS)}) AS r(task_id, operation, result, at))""")  # noqa: S608
-    if with_instance:
-        ctes.append("""instance AS (
-    UPDATE process_instances SET state = :state, status = CAST(:status AS varchar),
-           lock_version = lock_version + 1, last_progress_at = :now,
-           error_task = CAST(:error_task AS varchar), error_message = CAST(:error_message AS text)
-    WHERE id = CAST(:instance_id AS bigint) AND lock_version = CAST(:lock_version AS integer)
-    RETURNING lock_version)""")
-    statement = _STEP_SQL[shape] = text(
-        "WITH " + ",\n".join(ctes) + "\nSELECT "  # noqa: S608
-        + ("(SELECT lock_version FROM instance), " if with_instance else "NULL, ")
-        + ("(SELECT count(*) FROM done)" if done else "1"))
-    return statement
-
-
 def _write_at_once(session, instance: Instance, now, new_items: list, writes: StepWrites, row: dict | None) -> None:
     """`row`: the instance's new values, or None when the ORM writes them."""
     session.flush()  # whatever the caller changed through the ORM goes first, as an autoflush would
     done = writes.completed_item
     params = {"instance_id": instance.id, "region_id": instance.region_id, "now": now, "fan_out": MAX_FAN_OUT}
     if row is not None:
-        params.update(lock_version=instance.lock_version, status=row.get("status", instance.status),
+        params.update(lock_version=instance.lock_version, status=str(row.get("status", instance.status)),
                       state=row["state"], error_task=row["error_task"], error_message=row["error_message"])
     if done is not None:
         params["done_id"], params["done_by"] = done[0].id, done[1]
     for i, item in enumerate(new_items):
-        params.update((f"n{i}_{name}", item[name]) for name, _kind in _NEW_ITEM_COLUMNS)
+        params.update((f"n{i}_{name}", item[name]) for name, _kind in step_sql.NEW_ITEM_COLUMNS)
     for i, event in enumerate(writes.events):
-        params.update((f"e{i}_{name}", event[name]) for name, _kind in _EVENT_COLUMNS if name != "data")
+        params.update((f"e{i}_{name}", event[name]) for name, _kind in step_sql.EVENT_COLUMNS if name != "data")
         params[f"e{i}_data"] = _json_text(jsonable(event["data"]))
     for i, run in enumerate(writes.runs):
-        params.update((f"r{i}_{name}", run[name]) for name, _kind in _RUN_COLUMNS if name != "result")
+        params.update((f"r{i}_{name}", run[name]) for name, _kind in step_sql.RUN_COLUMNS if name != "result")
         params[f"r{i}_result"] = _json_text(run["result"])
     shape = (row is not None, done is not None, len(new_items), len(writes.events), len(writes.runs))
-    lock_version, completed = session.connection().execute(_step_sql(shape), params).one()
+    lock_version, completed = fastsql.execute(session, step_sql.step_sql(shape), params).fetchone()
     if row is not None:
         if lock_version is None:  # the row lock makes this impossible; the optimistic check stays all the same
             raise Conflict("instance.changed")

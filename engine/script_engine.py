@@ -44,6 +44,21 @@ class OperationFailed(Exception):
     pass
 
 
+def _refuse_changes(session, name: str) -> None:
+    """An operation declared to write nothing (`writes=False`) runs outside any savepoint: ORM changes it left
+    in the session are dropped and fail its task. (Statements it ran itself are its author's to answer for.)"""
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if not changed:
+        return
+    for obj in changed:
+        if obj in session.new or obj in session.deleted:
+            session.expunge(obj)
+        else:
+            session.expire(obj)  # its loaded values come back from the database
+    kinds = ", ".join(sorted({type(obj).__name__ for obj in changed}))
+    raise OperationFailed(f"{name} is declared to write nothing but changed {kinds}")
+
+
 def _json_default(value):
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -82,22 +97,34 @@ class MadamScriptEngine(PythonScriptEngine):
             raise OperationFailed(f"no operation named {name!r} is registered")
         step = current_step.get()
         session, instance = step["session"], step["instance"]
-        if step.get("savepoint") is None:  # what the operations write goes if a later task of the step fails
-            step["savepoint"] = session.begin_nested()
+        if step.get("savepoint") is None and operation.writes:
+            step["savepoint"] = session.begin_nested()  # what the operations write goes if a later task fails
+        elif not operation.writes:
+            session.flush()  # whatever is pending is not this operation's doing
         task_id = str(task.id)
         runs = step.get("runs")  # this step's runs, written with its other writes (runtime.StepWrites)
         for run in runs or ():
             if (run["task_id"], run["operation"]) == (task_id, name):
                 return run["result"]
-        # On the connection: a Core read needs none of the ORM's execution (the savepoint has just flushed).
-        done = session.connection().execute(
-            _DONE, {"instance_id": instance.id, "task_id": task_id, "operation": name}).one_or_none()
-        if done is not None:
-            return done.result  # already applied for this task: never twice
+        known = step.get("known_runs")  # the instance's runs, when read with its lock
+        if known is not None:
+            if (task_id, name) in known:
+                return known[task_id, name]  # already applied for this task: never twice
+        else:
+            # On the connection: a Core read needs none of the ORM's execution (the savepoint has just flushed).
+            done = session.connection().execute(
+                _DONE, {"instance_id": instance.id, "task_id": task_id, "operation": name}).one_or_none()
+            if done is not None:
+                return done.result  # already applied for this task: never twice
         values = {key: spec["value"] for key, spec in params.items()}
         context = StepContext(session=session, actor=step.get("actor"), instance=instance, task_id=task_id,
                               task_name=task.task_spec.bpmn_id or task.task_spec.name, data=dict(task.data))
-        result = operation.func(context, **values)
+        if operation.writes:
+            result = operation.func(context, **values)
+        else:
+            with session.no_autoflush:  # nothing it might add reaches the database before the check below
+                result = operation.func(context, **values)
+            _refuse_changes(session, name)
         session.flush()  # the operation's own changes: a failure to write them is this task's failure
         # The result as the workflow receives it (call_service's JSON); one that is not JSON fails this task.
         result = json.loads(json.dumps(result, default=_json_default))

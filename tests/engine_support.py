@@ -64,3 +64,17 @@ def region(session, code: str) -> Region:
 
 def audit_count(session, action: str) -> int:
     return len(session.scalars(select(AuditEntry.id).where(AuditEntry.action == action)).all())
+
+
+@operation("test.pure_fee", writes=False)
+def pure_fee(ctx, *, capacity, rate=25000):
+    """The fee computed from the parameters alone: declared to write nothing."""
+    return {"amount": int(capacity) * int(rate)}
+
+
+@operation("test.pure_but_writes", writes=False)
+def pure_but_writes(ctx, *, capacity, rate=25000):
+    """Declared to write nothing, yet it writes an audit entry (and reads after it: no autoflush may send it)."""
+    audit(ctx.session, ctx.actor, "test.undeclared_write", ctx.instance)
+    ctx.session.scalar(select(AuditEntry.id).limit(1))
+    return {"amount": int(capacity) * int(rate)}

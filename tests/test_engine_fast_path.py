@@ -1,0 +1,134 @@
+"""The step path's own statements on PostgreSQL (engine.fastsql, engine.step_sql): the start in one statement,
+the lock that reads a work item with its instance and the instance's operation runs, the ORM objects filled
+from those rows, and operations declared to write nothing (no savepoint for them)."""
+
+import pytest
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from core.accounts import User
+from core.db import db
+from core.errors import Conflict, DomainError
+from engine import cartable, runtime, state
+from engine.models import BusinessKeySequence, Instance, OperationRun, WorkItem
+from madam.demo import load_demo
+from tests.engine_support import audit_count, deploy_test_request, region
+
+
+def _open_items(session, instance):
+    return session.scalars(select(WorkItem).where(WorkItem.instance_id == instance.id, WorkItem.status == "open")
+                           .order_by(WorkItem.id)).all()
+
+
+def test_business_keys_run_on_from_the_years_first_and_an_unknown_process_numbers_nothing(session, demo):
+    deploy_test_request(session, demo["analyst"])
+    session.execute(BusinessKeySequence.__table__.delete())  # no counter yet this year: the long way creates it
+    shiraz = region(session, "shiraz-1")
+    first = runtime.start_instance(session, demo["clerk"], "test_request", shiraz, subscriber_id=5)
+    second = runtime.start_instance(session, demo["clerk"], "test_request", shiraz, contract_id=6)
+    year = first.business_key.split("-")[0]
+    assert (first.business_key, second.business_key) == (f"{year}-000001", f"{year}-000002")
+    assert (second.status, second.subscriber_id, second.contract_id, second.version.process_key) == (
+        "running", None, 6, "test_request")
+    assert [item.task_name for item in _open_items(session, second)] == ["register"]
+    session.execute(update(BusinessKeySequence).values(last=999999))
+    assert runtime.start_instance(session, demo["clerk"], "test_request", shiraz).business_key == f"{year}-1000000"
+    with pytest.raises(DomainError) as refused:
+        runtime.start_instance(session, demo["clerk"], "no_such_process", shiraz)
+    assert refused.value.code == "process.unknown"
+    assert session.scalar(select(BusinessKeySequence.last)) == 1000000  # the refused start took no number
+
+
+def test_an_operation_already_applied_for_its_task_is_not_applied_again(session, demo):
+    deploy_test_request(session, demo["analyst"])
+    instance = runtime.start_instance(session, demo["clerk"], "test_request", region(session, "shiraz-1"))
+    [item] = _open_items(session, instance)
+    workflow = state.load(instance.version, instance.state)
+    [fee_task] = [task for task in workflow.get_tasks() if task.task_spec.bpmn_id == "compute_fee"]
+    session.add(OperationRun(instance_id=instance.id, task_id=str(fee_task.id), operation="test.compute_fee",
+                             result={"amount": 0}))
+    session.flush()
+    cartable.complete(session, demo["clerk"], item.id, {"capacity": 4})  # would cost 100 000 rials: a payment
+    assert audit_count(session, "test.fee_computed") == 0  # not applied again…
+    assert [i.task_name for i in _open_items(session, instance)] == ["approve"]  # …its recorded result was used
+    assert session.scalar(select(OperationRun.id).where(OperationRun.instance_id == instance.id).offset(1)) is None
+
+
+def _savepoints_while(session, action) -> int:
+    sent = []
+
+    def count(_conn, _cursor, statement, *_args):
+        sent.append(statement)
+
+    bind = session.connection()
+    event.listen(bind, "before_cursor_execute", count)
+    try:
+        action()
+    finally:
+        event.remove(bind, "before_cursor_execute", count)
+    return sum(statement.startswith("SAVEPOINT") for statement in sent)
+
+
+@pytest.mark.parametrize(("operation", "savepoints"), [("test.compute_fee", 1), ("test.pure_fee", 0)])
+def test_a_step_opens_a_savepoint_only_for_an_operation_that_may_write(session, demo, operation, savepoints):
+    deploy_test_request(session, demo["analyst"], **{'id="test.compute_fee"': f'id="{operation}"'})
+    instance = runtime.start_instance(session, demo["clerk"], "test_request", region(session, "shiraz-1"))
+    [item] = _open_items(session, instance)
+    sent = _savepoints_while(session, lambda: cartable.complete(session, demo["clerk"], item.id, {"capacity": 0}))
+    assert sent == savepoints
+    assert instance.status == "running" and [i.task_name for i in _open_items(session, instance)] == ["approve"]
+    assert session.scalar(select(OperationRun.result).where(OperationRun.instance_id == instance.id)) == {"amount": 0}
+
+
+def test_an_operation_declared_to_write_nothing_that_writes_fails_its_task_and_its_write_is_dropped(session, demo):
+    deploy_test_request(session, demo["analyst"], **{'id="test.compute_fee"': 'id="test.pure_but_writes"'})
+    instance = runtime.start_instance(session, demo["clerk"], "test_request", region(session, "shiraz-1"))
+    [item] = _open_items(session, instance)
+    cartable.complete(session, demo["clerk"], item.id, {"capacity": 0})
+    assert (instance.status, instance.error_task) == ("error", "compute_fee")
+    assert "declared to write nothing but changed AuditEntry" in instance.error_message
+    session.flush()
+    assert audit_count(session, "test.undeclared_write") == 0
+    assert item.status == "completed"  # the expert's work is kept
+
+
+def test_a_stale_live_workflow_of_this_process_is_not_used_after_another_connection_moved_the_case(app, clean_db):
+    with app.app_context():
+        load_demo(db.session)
+        deploy_test_request(db.session, None)
+        users = {u.username: u for u in db.session.scalars(select(User))}
+        instance = runtime.start_instance(db.session, users["clerk"], "test_request", region(db.session, "shiraz-1"))
+        [register] = _open_items(db.session, instance)
+        db.session.commit()
+        cartable.complete(db.session, users["clerk"], register.id, {"capacity": 0})
+        db.session.commit()  # this process now keeps the live workflow at "approve"
+        [approve] = _open_items(db.session, instance)
+        approve_id, engineer_id = approve.id, users["engineer"].id
+        version = instance.lock_version
+        assert approve.status == "open" and instance.status == "running"
+        stale = state._LIVE[instance.id]
+
+        # Another connection (standing for another process) completes "approve"; this process's entry stays.
+        other = Session(db.engine)
+        try:
+            cartable.complete(other, other.get(User, engineer_id), approve_id, {"approved": True})
+            other.commit()
+        finally:
+            other.close()
+        state._LIVE[instance.id] = stale
+
+        # The objects this session holds are refreshed from the locked rows, and the row's state is used.
+        locked, item, _holds_role, runs = runtime.lock_item_for(db.session, approve_id, engineer_id)
+        assert locked is instance and item is approve  # the same objects, with the rows' values
+        assert (instance.status, instance.lock_version, approve.status) == ("completed", version + 1, "completed")
+        assert set(runs) == {(task_id, name) for task_id, name in db.session.execute(
+            select(OperationRun.task_id, OperationRun.operation).where(OperationRun.instance_id == instance.id))}
+        served = state.checkout(locked)
+        assert served is not stale[3] and served.is_completed()
+        assert state.dump(served) == db.session.scalar(select(Instance.state).where(Instance.id == instance.id))
+        db.session.rollback()
+        with pytest.raises(Conflict) as refused:
+            cartable.complete(db.session, db.session.get(User, engineer_id), approve_id, {"approved": False})
+        assert refused.value.code == "instance.closed"  # the case was completed by the other connection
+        db.session.rollback()
+        db.session.remove()
