@@ -55,18 +55,31 @@ FIRST_ROUTE_DAY, ROUTE_DAYS = date(2025, 7, 24), 20
 NO_READING, FLAGGED = 0.003, 0.003
 
 WORKER = textwrap.dedent("""
-    import json, sys, time
+    import json, os, sys, time
+    from sqlalchemy import text
     from billing.runs import work
+    from core.db import db
     from madam.app import create_app
+
+    def cpu_of(pid):  # user + system seconds of a process on this machine (its backend's too)
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     app = create_app()
     with app.app_context():
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         done = work(int(sys.argv[1]))
+        cpu = time.process_time() - cpu
+        # the backends this worker opened (its application_name), still open in its engine's pool
+        with db.engine.connect() as conn:
+            pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE application_name = "
+                                     "current_setting('application_name')")).scalars().all()
+        backend = sum(cpu_of(pid) for pid in pids)
         # VmHWM, not getrusage: ru_maxrss keeps the parent's peak across fork + exec
         status = open("/proc/self/status").read()
         peak = int(status.split("VmHWM:")[1].split()[0]) * 1024
-        print(json.dumps({**done, "seconds": time.perf_counter() - started, "peak_rss": peak}), flush=True)
+        print(json.dumps({**done, "seconds": time.perf_counter() - started, "peak_rss": peak, "cpu": cpu,
+                          "backend_cpu": backend, "backends": len(pids)}), flush=True)
 """)
 
 READING_COLUMNS = (
@@ -166,23 +179,19 @@ def prepare_run(app, url: str, run_regions: list[int], naive_region: int, naive:
 
 
 def run_workers(url: str, run_id: int, workers: int) -> tuple[float, list[dict]]:
-    env = {
-        **os.environ,
-        "MADAM_DATABASE_URL": url,
-        "MADAM_DATA_DIR": tempfile.mkdtemp(prefix="madam-bench-"),
-        "PYTHONPATH": str(ROOT),
-    }
+    env = {**os.environ, "MADAM_DATA_DIR": tempfile.mkdtemp(prefix="madam-bench-"), "PYTHONPATH": str(ROOT)}
     env.pop("MADAM_REDIS_URL", None)
     started = time.perf_counter()
+    # each worker's backends named after it, so that it can sum their CPU time before it exits
     processes = [
         subprocess.Popen(  # noqa: S603
             [sys.executable, "-c", WORKER, str(run_id)],
-            env=env,
+            env={**env, "MADAM_DATABASE_URL": f"{url}?application_name=bench-worker-{n}"},
             cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,
         )
-        for _ in range(workers)
+        for n in range(workers)
     ]
     reports = []
     for process in processes:
@@ -232,6 +241,30 @@ def naive_way(app, contract_ids: list[int]) -> tuple[float, int, int]:
         elapsed = time.perf_counter() - started
         session.remove()
     return elapsed, billed, refused
+
+
+def table_writes(url: str) -> dict[str, tuple[int, int]]:
+    """{table: (rows inserted, rows updated)} so far, from PostgreSQL's statistics."""
+    time.sleep(1.5)  # backends report their counts to the statistics within a second of going idle
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT relname, n_tup_ins, n_tup_upd FROM pg_stat_user_tables").fetchall()
+    return {name: (inserted, updated) for name, inserted, updated in rows}
+
+
+def rows_per_bill(before: dict, after: dict, billed: int) -> str:
+    changed = {
+        name: (after[name][0] - before.get(name, (0, 0))[0], after[name][1] - before.get(name, (0, 0))[1])
+        for name in after
+    }
+    changed = {name: c for name, c in changed.items() if c != (0, 0)}
+    inserted, updated = sum(c[0] for c in changed.values()), sum(c[1] for c in changed.values())
+    parts = ", ".join(
+        f"{name} +{i / billed:.2f}" + (f" ~{u / billed:.2f}" if u else "")
+        for name, (i, u) in sorted(changed.items(), key=lambda kv: -sum(kv[1]))
+    )
+    return (
+        f"rows per bill: {inserted / billed:.2f} inserted, {updated / billed:.2f} updated (+inserted ~updated: {parts})"
+    )
 
 
 def check_books(url: str, run_id: int) -> dict:
@@ -306,6 +339,8 @@ def main(argv=None) -> int:
 
     if args.profile:
         return profile(app, run_id, args.profile)
+    print(f"load average {os.getloadavg()[0]:.1f} as the workers start", flush=True)
+    writes = table_writes(args.database_url)
     elapsed, reports = run_workers(args.database_url, run_id, args.workers)
     billed, skipped = sum(r["billed"] for r in reports), sum(r["skipped"] for r in reports)
     rate = billed / elapsed
@@ -317,6 +352,14 @@ def main(argv=None) -> int:
         f"(each: {each})",
         flush=True,
     )
+    cpu, backend = sum(r["cpu"] for r in reports), sum(r["backend_cpu"] for r in reports)
+    print(
+        f"CPU: workers {cpu:.1f} s ({cpu / billed * 1e6:.0f} us/bill), their PostgreSQL backends {backend:.1f} s "
+        f"({backend / billed * 1e6:.0f} us/bill; {sum(r['backends'] for r in reports)} backends); load average "
+        f"{os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+    print(rows_per_bill(writes, table_writes(args.database_url), billed), flush=True)
 
     naive_ids = list(range(n - args.naive + 1, n + 1))
     naive_s, naive_billed, refused = naive_way(app, naive_ids)
