@@ -218,7 +218,7 @@ def post_bills(
             )
         )
         outcome[account.contract_id] = BatchPosted(journal_id, charged, rounding, payable, account.balance + charged)
-    copy_rows(session, Posting.__tablename__, ("journal_id", "account_id", "amount", "line"), postings)
+    _copy_whole_journals(session, postings)
     _move_balances(session, deltas)
     copy_rows(
         session,
@@ -234,6 +234,16 @@ def post_bills(
         write_allocations(session, allocations)
     copy_rows(session, "audit_log", AUDIT_COLUMNS, audit_rows(actor, "ledger.bill_posted", "Journal", audits, now))
     return outcome
+
+
+def _copy_whole_journals(session, postings: list[tuple]) -> None:
+    """COPY every posting of the journals at once, checked by the database once per journal at the end of
+    the statement (the billing migration's `ledger_postings_whole_journals`) rather than once per row at
+    commit: every journal the COPY posted to must balance then, or the COPY is refused."""
+    session.execute(text("SELECT set_config('ledger.whole_journals', 'on', true)"))
+    copy_rows(session, Posting.__tablename__, ("journal_id", "account_id", "amount", "line"), postings)
+    # (had the COPY failed, rolling back its savepoint or transaction would have put the setting back too)
+    session.execute(text("SELECT set_config('ledger.whole_journals', 'off', true)"))
 
 
 def _claim_journals(session, actor, ready, now) -> dict[str, int]:

@@ -340,3 +340,53 @@ def test_the_quote_book_reuses_a_calculation_over_other_dates_of_the_same_shape(
         shapes.add(tuple((s["days"], s["hot_season"]) for s in expected.segments))
     assert any(len(shape) == 2 for shape in shapes), "some periods straddle the season's start"
     assert quotes.calculated == len(shapes) < len(periods) and quotes.reused == len(periods) - len(shapes)
+
+
+def test_the_database_refuses_a_bulk_copied_journal_that_does_not_balance(session, varied_run):
+    """Postings copied as whole journals (`ledger.whole_journals` on) are checked at the end of the COPY, once
+    per journal and over all its postings: an unbalanced journal is refused, and so is a posting added later
+    to a journal that balanced."""
+    from psycopg.errors import RaiseException
+
+    from ledger.bill_batch import _copy_whole_journals
+    from ledger.models import Journal
+
+    accounts = [
+        a.id
+        for a in session.scalars(select(Account).where(Account.contract_id.is_not(None)).order_by(Account.id).limit(3))
+    ]
+
+    def journal():
+        row = Journal(kind="adjustment", reason="آزمون", effective_on=date(2026, 11, 1))
+        session.add(row)
+        session.flush()
+        return row.id
+
+    first, second = journal(), journal()
+    _copy_whole_journals(
+        session,
+        [
+            (first, accounts[0], 700, "t"),
+            (first, accounts[1], -700, "t"),
+            (second, accounts[0], 5, "t"),
+            (second, accounts[2], -5, "t"),
+        ],
+    )
+    assert session.execute(text("SELECT current_setting('ledger.whole_journals', true)")).scalar() == "off"
+    unbalanced = journal()
+    with pytest.raises(RaiseException, match=f"journal {unbalanced} does not balance"):
+        with session.begin_nested():
+            _copy_whole_journals(
+                session,
+                [
+                    (first, accounts[0], 1, "t"),
+                    (first, accounts[1], -1, "t"),
+                    (unbalanced, accounts[0], 1000, "t"),
+                    (unbalanced, accounts[1], -999, "t"),
+                ],
+            )
+    with pytest.raises(RaiseException, match=f"journal {second} does not balance"):
+        with session.begin_nested():  # its earlier postings are summed too
+            _copy_whole_journals(session, [(second, accounts[1], 3, "t")])
+    session.execute(text("SET CONSTRAINTS ledger_postings_balance IMMEDIATE"))  # and the per-row check agrees
+    assert session.scalar(select(func.count()).select_from(Posting).where(Posting.journal_id.in_([first, second]))) == 4
