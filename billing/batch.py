@@ -21,7 +21,8 @@ from functools import lru_cache
 from itertools import islice
 
 from flask_babel import gettext
-from sqlalchemy import select, text
+from sqlalchemy import BigInteger, any_, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from billing.bills import capacity_class, climate_zone, usage_json
 from billing.calculation import Line, Quote, Usage, price_shape, quote, segment_json, split_segments, timeline_of
@@ -132,57 +133,46 @@ class QuoteBook:
     matter only through the shape of the period (`calculation.price_shape`: each segment's length, version,
     variant and season), so usages of the same shape and amounts share one calculation and only the
     segments' labels — their dates — are written anew. The quote's JSON (`Quote.to_json`) is written from
-    pieces serialised once per usage, too."""
+    pieces serialised once per usage, too. A period's segments (their labels and JSON) are worked out once
+    per period and versions, and a calculation's lines relabelled once per period."""
 
     def __init__(self):
         self.kept: dict[tuple, tuple] = {}
+        self.dated: dict[tuple, tuple] = {}
+        self.periods: dict[tuple, tuple] = {}
         self.timelines: dict[tuple[int, ...], list] = {}
         self.calculated = self.reused = 0
         self._rounding_label = self._rounding_json = None
 
     def quote_and_json(self, versions: list[Version], usage: Usage) -> tuple[Quote, str]:
+        calculated, written, _ledger_lines = self.quote_json_and_ledger_lines(versions, usage)
+        return calculated, written
+
+    def quote_json_and_ledger_lines(self, versions: list[Version], usage: Usage) -> tuple[Quote, str, dict]:
+        """The quote, its JSON, and its `Quote.ledger_lines()` (a dict shared by the bills of a calculation:
+        not to be changed)."""
         ids = tuple(v.id for v in versions)
-        timeline = self.timelines.get(ids)
-        if timeline is None:
-            timeline = self.timelines[ids] = timeline_of([(v.effective_from, v.data) for v in versions])
-        segments = split_segments(timeline, usage)
-        labels = [segment.label for segment in segments]
+        period_key = (ids, usage.start, usage.end, usage.climate_zone, usage.discount_category)
+        period = self.periods.get(period_key)
+        if period is None:
+            period = self.periods[period_key] = self._period(ids, versions, usage)
+        labels, shape, period_segments, segments_json = period
         demand = tuple(sorted(usage.demand.items())) if usage.demand else usage.demand
         key = (
             ids,
-            price_shape(segments, usage),
+            shape,
             tuple(sorted(usage.registers.items())),
             usage.climate_zone,
             usage.capacity_class,
             demand,
             usage.discount_category,
         )
-        kept = self.kept.get(key)
-        if kept is None:
-            base = quote([(v.effective_from, v.data) for v in versions], replace(usage, brought_forward=0))
-            lines = base.lines[:-1] if base.rounding else base.lines
-            if len(self.kept) >= QUOTES_KEPT:  # forget the older half
-                for old in list(islice(self.kept, QUOTES_KEPT // 2)):
-                    del self.kept[old]
-            head = f'{{"lines": [{", ".join(json.dumps(asdict(line)) for line in lines)}'
-            tail = (
-                f'], "charges": {base.charges}, "vat": {base.vat}, "levies": {json.dumps(dict(base.levies))}, '
-                f'"total": {base.total}, "brought_forward": '
-            )
-            kept = self.kept[key] = (base, lines, head, ", " if lines else "", tail, labels)
-            self.calculated += 1
+        dated = self.dated.get((key, labels))
+        if dated is None:
+            dated = self._remember(self.dated, (key, labels), self._dated(key, labels, versions, usage))
         else:
             self.reused += 1
-        base, lines, head, comma, tail, kept_labels = kept
-        if kept_labels != labels:  # the same amounts over other dates: the lines name this period's segments
-            relabel = dict(zip(kept_labels, labels, strict=True))
-            lines = [
-                replace(line, segment=_relabelled(line.segment, relabel)) if line.segment else line for line in lines
-            ]
-            for old, new in relabel.items():
-                head = head.replace(json.dumps(old)[1:-1], json.dumps(new)[1:-1])
-        period_segments = [segment_json(segment) for segment in segments]
-        segments_json = json.dumps(period_segments)
+        base, lines, head, comma, tail, ledger_lines = dated
         payable, rounding = bill_payable(usage.brought_forward, base.total)
         if rounding:
             if self._rounding_label is None:
@@ -193,18 +183,75 @@ class QuoteBook:
                 f'{head}{comma}{{"code": "rounding", "label": {self._rounding_json}, "quantity": "", "unit": "", '
                 f'"rate": "", "amount": {-rounding}, "charge_type": "rounding", "segment": ""}}'
             )
-        calculated = replace(
-            base,
-            lines=list(lines),
-            brought_forward=usage.brought_forward,
-            rounding=rounding,
-            payable=payable,
-            segments=period_segments,
+        else:
+            lines = list(lines)
+        calculated = Quote(
+            lines,
+            base.charges,
+            base.vat,
+            base.levies,
+            base.total,
+            usage.brought_forward,
+            rounding,
+            payable,
+            period_segments,
         )
-        return calculated, (
-            f'{head}{tail}{usage.brought_forward}, "rounding": {rounding}, "payable": {payable}, '
-            f'"segments": {segments_json}}}'
+        return (
+            calculated,
+            (
+                f'{head}{tail}{usage.brought_forward}, "rounding": {rounding}, "payable": {payable}, '
+                f'"segments": {segments_json}}}'
+            ),
+            ledger_lines,
         )
+
+    def _period(self, ids: tuple[int, ...], versions: list[Version], usage: Usage) -> tuple:
+        timeline = self.timelines.get(ids)
+        if timeline is None:
+            timeline = self.timelines[ids] = timeline_of([(v.effective_from, v.data) for v in versions])
+        segments = split_segments(timeline, usage)
+        period_segments = [segment_json(segment) for segment in segments]
+        return (
+            tuple(segment.label for segment in segments),
+            price_shape(segments, usage),
+            period_segments,
+            json.dumps(period_segments),
+        )
+
+    def _dated(self, key: tuple, labels: tuple[str, ...], versions: list[Version], usage: Usage) -> tuple:
+        """The calculation of `key` (made now if it is new) with its lines naming the period's segments."""
+        kept = self.kept.get(key)
+        if kept is None:
+            base = quote([(v.effective_from, v.data) for v in versions], replace(usage, brought_forward=0))
+            lines = base.lines[:-1] if base.rounding else base.lines
+            head = f'{{"lines": [{", ".join(json.dumps(asdict(line)) for line in lines)}'
+            tail = (
+                f'], "charges": {base.charges}, "vat": {base.vat}, "levies": {json.dumps(dict(base.levies))}, '
+                f'"total": {base.total}, "brought_forward": '
+            )
+            kept = self._remember(
+                self.kept, key, (base, lines, head, ", " if lines else "", tail, labels, base.ledger_lines())
+            )
+            self.calculated += 1
+        else:
+            self.reused += 1
+        base, lines, head, comma, tail, kept_labels, ledger_lines = kept
+        if kept_labels != labels:  # the same amounts over other dates: the lines name this period's segments
+            relabel = dict(zip(kept_labels, labels, strict=True))
+            lines = [
+                replace(line, segment=_relabelled(line.segment, relabel)) if line.segment else line for line in lines
+            ]
+            for old, new in relabel.items():
+                head = head.replace(json.dumps(old)[1:-1], json.dumps(new)[1:-1])
+        return base, lines, head, comma, tail, ledger_lines
+
+    @staticmethod
+    def _remember(book: dict, key, value):
+        if len(book) >= QUOTES_KEPT:  # forget the older half
+            for old in list(islice(book, QUOTES_KEPT // 2)):
+                del book[old]
+        book[key] = value
+        return value
 
 
 def _relabelled(text: str, relabel: dict[str, str]) -> str:
@@ -252,6 +299,12 @@ PREVIOUS = text("""
                     AND r.read_on < v.before ORDER BY r.read_on DESC, r.id DESC LIMIT 1) r ON true""")
 
 
+def any_ids(ids: list[int]):
+    """`= ANY(:ids)` with the ids as one array parameter (an IN list of thousands of parameters costs
+    milliseconds to render, convert and plan)."""
+    return any_(bindparam(None, list(ids), type_=ARRAY(BigInteger)))
+
+
 @dataclass
 class Chunk:
     sources: dict[int, object]
@@ -278,7 +331,7 @@ def read_chunk(session, contract_ids: list[int]) -> Chunk:
     readings = defaultdict(list)
     for row in session.execute(UNBILLED, params):
         readings[row.contract_id].append(row)
-    accounts = {a.contract_id: a for a in lock_accounts(session, Account.contract_id.in_(contract_ids))}
+    accounts = {a.contract_id: a for a in lock_accounts(session, Account.contract_id == any_ids(contract_ids))}
     return Chunk(sources, bill_counts, issued, billed_until, readings, accounts)
 
 
@@ -301,6 +354,7 @@ class Draft:
     readings: dict[str, dict]
     quote: Quote
     quote_json: str
+    ledger_lines: dict[str, int]  # quote.ledger_lines(), shared by the bills of one calculation
     period: str
     jalali: tuple[int, int]
 
@@ -434,7 +488,7 @@ def _draft(source, used, billed_until, previous, asks, tariffs: TariffBook, quot
         discount_category="" if source.discount_category in ("", "none") else source.discount_category,
         brought_forward=balance,
     )
-    calculated, quote_json = quotes.quote_and_json(versions, usage)
+    calculated, quote_json, ledger_lines = quotes.quote_json_and_ledger_lines(versions, usage)
     year, month = _jalali_month(closing)
     return Draft(
         source,
@@ -445,6 +499,7 @@ def _draft(source, used, billed_until, previous, asks, tariffs: TariffBook, quot
         readings,
         calculated,
         quote_json,
+        ledger_lines,
         f"{year:04d}/{month:02d}",
         (year, month),
     )
@@ -546,7 +601,7 @@ def _entry(chunk: Chunk, draft: Draft, run) -> tuple[BillEntry, int]:
         draft.period,
         run.issued_on,
         run.issued_on + timedelta(days=run.due_days),
-        calculated.ledger_lines(),
+        draft.ledger_lines,
         calculated.vat,
         dict(calculated.levies),
         payment_id,

@@ -323,6 +323,7 @@ def work(run_id: int, bind=None) -> dict:
                 break
             actor = session.get(User, run.approved_by_id) if run.approved_by_id else None
             if in_bulk:
+                session.execute(CHUNK_SETTINGS)
                 contract_ids, after = _claim_ids(session, run, after)
                 if not contract_ids:
                     session.rollback()
@@ -340,6 +341,12 @@ def work(run_id: int, bind=None) -> dict:
             session.commit()
         _finish_if_done(session, run_id)
         return done
+
+
+# For a chunk's transaction: its reads look up a few thousand ids by index in tables of millions of rows,
+# whose estimates would otherwise have the planner hash whole tables (service points) or compile queries
+# with JIT (~50 ms a chunk for nothing); the pages they read are cached, as the cost settles.
+CHUNK_SETTINGS = text("SELECT set_config('jit', 'off', true), set_config('random_page_cost', '1.1', true)")
 
 
 def _claim(session, run: BillingRun) -> list[BillingRunContract]:
@@ -422,7 +429,7 @@ def _meter_changed(session, contract_ids: list[int]) -> set[int]:
             select(Contract.id)
             .join(MeterInstallation, MeterInstallation.service_point_id == Contract.service_point_id)
             .where(
-                Contract.id.in_(contract_ids),
+                Contract.id == batch.any_ids(contract_ids),
                 MeterInstallation.removed_on.is_not(None),
                 MeterInstallation.removed_on >= func.coalesce(last_billed, Contract.start_date),
             )
