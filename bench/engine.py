@@ -81,7 +81,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine  # noqa: E402
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
-from sqlalchemy import event, select, text  # noqa: E402
+from sqlalchemy import bindparam, event, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from core.accounts import User  # noqa: E402
@@ -191,11 +191,15 @@ def engine_start(session, actors: Actors, key: str) -> int:
     return instance_id
 
 
+# The item the user opened from her cartable (the web edge reads it by the id in its URL). Built once, as the
+# engine's statements are.
+_OPEN_ITEM = select(WorkItem.id, WorkItem.task_name).where(WorkItem.instance_id == bindparam("instance_id"),
+                                                           WorkItem.status == WorkItemStatus.OPEN)
+
+
 def engine_complete(session, actors: Actors, instance_id: int, step: tuple) -> None:
     task_name, username, form = step
-    item_id, item_task = session.execute(
-        select(WorkItem.id, WorkItem.task_name)
-        .where(WorkItem.instance_id == instance_id, WorkItem.status == WorkItemStatus.OPEN)).one()
+    item_id, item_task = session.execute(_OPEN_ITEM, {"instance_id": instance_id}).one()
     if item_task != task_name:
         raise AssertionError(f"instance {instance_id}: expected the work item {task_name!r}, found {item_task!r}")
     complete(session, actors.users[username], item_id, dict(form))

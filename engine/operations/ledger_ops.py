@@ -95,7 +95,7 @@ def post_fee(ctx, *, contract_id: int, amount: int, fee_type: str, reason: str):
     return {"amount": int(amount), "journal_id": posted.journal_id, "balance": balance_of(ctx.session, contract_id)}
 
 
-@operation("ledger.balance", result={"balance": 0, "paid": True})
+@operation("ledger.balance", result={"balance": 0, "paid": True}, writes=False)
 def balance(ctx, *, contract_id: int):
     """The contract's balance; `paid` when nothing is owed."""
     amount = balance_of(ctx.session, contract_id)
@@ -108,7 +108,8 @@ def overdue_amount(session, contract_id: int, on) -> int:
     return int(row[1]) if row else 0
 
 
-@operation("ledger.overdue_debt", result={"overdue": 7_500_000, "balance": 7_500_000, "settled": False})
+@operation("ledger.overdue_debt", result={"overdue": 7_500_000, "balance": 7_500_000, "settled": False},
+           writes=False)
 def overdue_debt(ctx, *, contract_id: int, threshold: int = 0):
     """The contract's overdue debt today; `settled` when it is no more than `threshold` (e.g. after a payment
     or a grace period)."""
