@@ -33,16 +33,39 @@ the previous engine run from a copy of the earlier commit right before, at the s
     breakdown after (ms per instance): SQL 69.7 (30 statements), COMMIT 24.1, ORM queries 30.2 (16 calls),
                   flush 5.5, state.dump 5.7, Spiff 4.1, evaluator 0.4, operations glue 3.0, other 22.6
 
-What an instance's 30 statements are now: 10 belong to this harness standing in for the web edge (per action
-the demo user re-read after the commit expired it, per completion the SELECT finding the open item, the
-region once); the engine's 20 are, per start, the latest version, the request counter, the INSERT of the
-instance and one statement for the rest of the step; per completion, the lock of item and instance with the
-role check, and one statement for all of the step's writes (instance row, item completed, items cancelled and
-new, their notices, events, operation runs); per step with service tasks SAVEPOINT, the operation-run check
-and RELEASE; on the last step the instance's completion through the ORM (the webhooks listen to its flush)
-and the webhook subscriptions' read. Not counted by the breakdown: psycopg's BEGIN and the pool's pre-ping
-per transaction. The ratio <= 3 is out of reach with one fsync'd commit per action: the commits alone cost
-4-5 times the whole plain run here.
+Figures (2026-11-28, third session: a new machine, 2 cores shared with other agents' test runs, PostgreSQL's
+SELECT 1 0.09-0.39 ms and UPDATE + COMMIT 0.27-4.0 ms from one minute to the next; the pool no longer pings
+before a checkout). Old and new alternated twice, old from a copy of the tree before this session's change:
+
+    load 3.0-3.4  before: 61.9 / 86.0 ms per instance, ratio 22.9x / 27.2x, client CPU 30.2 / 32.4 ms,
+                          30 SQL statements (plain 2.7 / 3.2 ms)
+                  after : 36.6 / 83.5 ms per instance, ratio 16.6x / 18.4x, client CPU 23.1 / 23.6 ms,
+                          22 SQL statements (plain 2.2 / 4.5 ms)
+    The wall clock follows the machine's load more than the code (the same commit gave 36.6 and 83.5 ms a
+    minute apart); the client CPU and the statements are the steady figures: -25 % CPU, -8 statements.
+    breakdown after, at a quiet minute (ms per instance): 21.5 in all; SQL 7.2 (22 statements), COMMIT 2.2,
+                  ORM queries 3.5 (11 calls), flush 0.9, state.dump 1.8, Spiff 1.1, evaluator 0.2, other 4.5
+
+What an instance's 22 statements are now (the engine's own run prepared on the session's DBAPI connection,
+engine.fastsql; the breakdown counts them as SQL): 10 belong to this harness standing in for the web edge (per
+action the demo user re-read after the commit expired it, as the web edge loads the user per request; per
+completion the SELECT of the item the user opened; the region once). The engine's 12: the start is one
+statement (latest version, the year's business key, the INSERT of the instance) and one for the first step's
+writes; a completion is the lock (item, instance, version, role check and the instance's operation runs in
+one row) and one statement for all of the step's writes; on the last step the instance's completion through
+the ORM (the webhooks listen to its flush) and the webhook subscriptions' read. The bench's operations are
+declared `writes=False`, so their steps open no SAVEPOINT and RELEASE, and the runs read with the lock spare
+the operation-run check. Not counted: psycopg's BEGIN and the COMMIT per transaction (5 each).
+
+Where the client CPU goes now (a CPU-time profile, ~22 ms per instance under load 3-4): the web edge's share,
+10 statements through the ORM, the user's and region's reloads and five transactions' begin and commit in
+SQLAlchemy, about 9 ms; SpiffWorkflow's steps and task runs about 3 ms (the plain run's whole instance is
+2 ms); state.dump 2 ms (0.4 ms each: Spiff's to_dict 0.28, JSON 0.08, zlib 0.04); psycopg running the
+engine's 10 statements about 2 ms; the completion's ORM flush with the webhook read about 1.5 ms. So the
+ratio <= 3 (an engine instance in <= 3 plain instances, ~7 ms) is not reachable by trimming the engine alone:
+the web edge's per-request ORM work is more than that by itself. What would still pay: the user loaded per
+request without the ORM, a cheaper workflow to_dict (only the tasks changed since the last dump), the
+completion's webhook event raised without an ORM flush.
 
 Run from the repository root (it drops and recreates the database it is given, then drops it at the end):
 
