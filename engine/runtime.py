@@ -69,6 +69,7 @@ def _fresh_workflow(version, data: dict | None):
 
 def start_instance(session, actor, process_key: str, region: Region, data: dict | None = None,
                    subscriber_id: int | None = None, contract_id: int | None = None) -> Instance:
+    session.flush()  # whatever the caller changed through the ORM goes first (a new region has its id then)
     values = {"region_id": region.id, "subscriber_id": subscriber_id, "contract_id": contract_id,
               "initiator_id": getattr(actor, "id", None)}
     instance = _insert_at_once(session, process_key, values) if is_postgresql(session) else None
@@ -88,7 +89,6 @@ def start_instance(session, actor, process_key: str, region: Region, data: dict 
 def _insert_at_once(session, process_key: str, values: dict) -> Instance | None:
     """PostgreSQL: the latest version read, the business key numbered and the instance inserted in one statement
     (step_sql.START); None when it found no version or no counter for this year (it wrote nothing then)."""
-    session.flush()  # whatever the caller changed through the ORM goes first, as an autoflush would
     params = {**values, "process_key": process_key, "year": _jalali_year(), "now": utcnow()}
     row = fastsql.execute(session, step_sql.START, params).fetchone()
     if row is None:
