@@ -143,3 +143,24 @@ def test_each_payment_a_bank_file_posts_to_a_contract_sends_payment_posted_once(
     assert heard == [(8001001, 200_000, "S-1", report[0].journal_id, ()),
                      (1002, 500_000, "S-2", report[1].journal_id, (bill_id_of(1002),)),
                      (8001001, 300_000, "S-3", report[2].journal_id, (bill_id_of(8001001),))]
+
+
+def test_a_bank_file_posts_chunk_by_chunk_each_before_its_after_chunk_while_the_next_is_read_ahead(session, demo):
+    """The lines are parsed and checked ahead in another thread; each chunk is still posted, and handed to
+    `after_chunk` (the edge's commit), in order, one at a time."""
+    actor = demo["finance"]
+    open_account(session, actor)
+    issue_bill(session, actor, 8001001, 10_000_000)
+    lines = [_payment_line(8001001, 1_000 * (n + 1), f"K-{n}") for n in range(7)]
+    lines.insert(3, "garbage line")
+    posted_at_each_chunk = []
+
+    def after_chunk():
+        posted_at_each_chunk.append(session.scalar(select(func.count()).select_from(Journal)
+                                                   .where(Journal.kind == JournalKind.PAYMENT)))
+
+    report = import_bank_file(session, actor, "\n".join(lines), chunk_size=3, after_chunk=after_chunk)
+    assert [r.status for r in report] == ["posted"] * 3 + ["failed"] + ["posted"] * 4
+    assert posted_at_each_chunk == [3, 5, 7]
+    assert session.scalar(select(Account.balance).where(Account.contract_id == 8001001)) == 10_000_000 - 28_000
+    check_books(session)
