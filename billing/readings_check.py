@@ -3,6 +3,8 @@
 from datetime import date
 from fractions import Fraction
 
+from core.jalali import tehran_today
+
 FLAGS = ("negative", "rollover", "zero", "high", "low", "date_before_previous", "date_in_future")
 HIGH_FACTOR = 2  # more than twice the average of the last 12 periods is "high"
 LOW_FACTOR = Fraction(1, 2)  # under half of it is "low"
@@ -30,7 +32,7 @@ def check_reading(previous: int | None, value: int, *, digits: int, read_on: dat
     if not 1 <= digits <= 12 or not 0 <= value < 10**digits:
         raise ValueError(f"a {digits}-digit register reads 0 to {10**digits - 1}, not {value}")
     flags = []
-    today = today or date.today()
+    today = today or tehran_today()
     if read_on > today:
         flags.append("date_in_future")
     if previous_on is not None and read_on <= previous_on:

@@ -71,6 +71,12 @@ def as_tehran(value: datetime) -> datetime:
     return value.astimezone(TEHRAN)
 
 
+def tehran_today() -> date:
+    """Today's date in Tehran, whatever the server's own time zone: a reading or a date of birth entered at
+    00:30 Tehran time is not "in the future" because the server's clock (UTC) is still on the day before."""
+    return datetime.now(TEHRAN).date()
+
+
 def is_leap_year(jalali_year: int) -> bool:
     return jdatetime.date(jalali_year, 1, 1).isleap()
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from core.audit import audit
 from core.errors import DomainError
+from core.jalali import tehran_today
 from core.utilities import Utility
 from subscribers import validation as v
 from subscribers.enums import (
@@ -36,7 +37,7 @@ def registers_of(meter: Meter) -> tuple[str, ...]:
 def meter_values(session, data: dict) -> dict:
     serial = (v.required_text(data.get("serial"), "serial", 32)).upper().replace(" ", "")
     year = v.positive_int(data.get("manufacture_year"), "manufacture_year")
-    if year is not None and not 1950 <= year <= date.today().year:
+    if year is not None and not 1950 <= year <= tehran_today().year:
         raise DomainError("number.invalid", field="manufacture_year")
     digits = v.positive_int(data.get("digits"), "digits") or 6
     if not 4 <= digits <= 10:

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from core.errors import DomainError
 from core.identifiers import is_legal_entity_id, is_national_id, is_postal_code, normalize_mobile
+from core.jalali import tehran_today
 from core.text import digits_only, normalize_persian, to_ascii_digits
 
 # Iran's bounding box (mainland and islands), in degrees.
@@ -118,7 +119,7 @@ def choice(value, allowed, field: str) -> str:
 
 
 def past_date(value: date | None, field: str, today: date | None = None) -> date | None:
-    if value is not None and value > (today or date.today()):
+    if value is not None and value > (today or tehran_today()):
         raise DomainError("date.in_future", field=field)
     return value
 

@@ -1,6 +1,6 @@
 """Meter reading checks and estimation (issue 6, requirement 3). Figures worked by hand in the comments."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -91,3 +91,20 @@ def test_estimate_from_average_daily_consumption():
     assert estimate_consumption(history, date(2025, 5, 20), date(2025, 6, 19)) == 326
     with pytest.raises(ValueError):
         estimate_consumption([], date(2025, 5, 20), date(2025, 6, 19))
+
+
+def test_a_reading_of_tehrans_today_is_not_in_the_future_while_the_server_is_still_on_yesterday(monkeypatch):
+    """At 00:30 in Tehran the server's UTC clock still shows the day before: the reading taken that morning is
+    dated today, and the check compares it with Tehran's day, not the server's."""
+    import core.jalali
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 11, 28, 21, 0, tzinfo=UTC).astimezone(tz) if tz else datetime(2026, 11, 28, 21, 0)
+
+    monkeypatch.setattr(core.jalali, "datetime", Clock)
+    flags = check_reading(1000, 1100, digits=6, read_on=date(2026, 11, 29), previous_on=date(2026, 10, 30), history=[])
+    assert "date_in_future" not in flags
+    assert "date_in_future" in check_reading(1000, 1100, digits=6, read_on=date(2026, 11, 30),
+                                             previous_on=date(2026, 10, 30), history=[])
