@@ -2,11 +2,12 @@
 unknown subscription, refused at review, replaced on the field verdict, accurate or faulty in the lab (the
 meter marked faulty, a replacement started and the affected bills corrected in the ledger)."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
 
+from core.jalali import tehran_today
 from engine import runtime
 from engine.models import Instance
 from engine.operations.ledger_ops import balance_of
@@ -81,7 +82,7 @@ def test_a_meter_found_broken_is_marked_faulty_and_its_replacement_starts(sessio
     meter = meter_of(session, setup["contract"])
     assert meter.status == "faulty"
     replacement = replacement_of(session, instance)
-    ctx = Context(session, setup["admin"], date.today(), datetime.now())
+    ctx = Context(session, setup["admin"], tehran_today(), datetime.now(UTC))
     everything = with_defaults(ctx, broken_meters.REPORT, ReportFilter(), set())
     report = run_page(ctx, broken_meters.REPORT, everything, 1, 100)
     [row] = [r for r in report.rows if r["serial"] == meter.serial]  # in the broken-meter report until replaced
