@@ -15,12 +15,17 @@ _CONNECTION = "madam_fastsql_connection"  # session.info: (the transaction, its 
 
 def execute(session, sql: str, params: dict | None = None):
     """Run `sql` (psycopg's `%(name)s` placeholders) prepared, in the session's transaction; returns the cursor.
-    Errors are raised as SQLAlchemy's (IntegrityError, OperationalError, ...), as the ORM's would be."""
-    cursor = _driver_connection(_real(session)).cursor()
+    Errors are raised as SQLAlchemy's (IntegrityError, OperationalError, ...), as the ORM's would be, and a dropped
+    connection is invalidated as SQLAlchemy invalidates it."""
+    session = _real(session)
+    cursor = _driver_connection(session).cursor()
     try:
         cursor.execute(sql, params, prepare=True)
     except psycopg.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
+        # SQLAlchemy's own handling: its exception, and a connection the server dropped makes the pool replace
+        # every connection opened before it (no ping is made before a checkout: see madam.settings).
+        session.connection()._handle_dbapi_exception(exc, sql, params, cursor, None)
+        raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc  # not reached
     return cursor
 
 

@@ -2,8 +2,10 @@
 the lock that reads a work item with its instance and the instance's operation runs, the ORM objects filled
 from those rows, and operations declared to write nothing (no savepoint for them)."""
 
+import psycopg
 import pytest
 from sqlalchemy import event, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from core.accounts import User
@@ -131,4 +133,31 @@ def test_a_stale_live_workflow_of_this_process_is_not_used_after_another_connect
             cartable.complete(db.session, db.session.get(User, engineer_id), approve_id, {"approved": False})
         assert refused.value.code == "instance.closed"  # the case was completed by the other connection
         db.session.rollback()
+        db.session.remove()
+
+
+def test_an_action_after_the_server_dropped_the_connections_fails_once_then_the_next_completes(app, clean_db):
+    """No ping before a checkout (madam.settings): after a restart of the server, the step's own statement finds
+    its connection dead, the pool replaces every connection it held, and the expert's retry completes the task."""
+    with app.app_context():
+        load_demo(db.session)
+        deploy_test_request(db.session, None)
+        clerk = db.session.scalar(select(User).where(User.username == "clerk"))
+        instance = runtime.start_instance(db.session, clerk, "test_request", region(db.session, "shiraz-1"))
+        [register] = _open_items(db.session, instance)
+        register_id, clerk_id = register.id, clerk.id
+        db.session.commit()
+        spare = db.engine.connect()  # a second connection idle in the pool, dropped by the restart too
+        spare.close()
+        expert = db.session.get(User, clerk_id)  # the request has loaded its user: the step's lock comes next
+        with psycopg.connect(app.config["SQLALCHEMY_DATABASE_URI"].replace("+psycopg", ""), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()")  # as a restart would
+        with pytest.raises(OperationalError) as raised:
+            cartable.complete(db.session, expert, register_id, {"capacity": 0})
+        assert raised.value.connection_invalidated
+        db.session.rollback()
+        cartable.complete(db.session, db.session.get(User, clerk_id), register_id, {"capacity": 0})
+        db.session.commit()
+        assert db.session.get(WorkItem, register_id).status == "completed"
         db.session.remove()
