@@ -17,7 +17,7 @@ import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import islice
 
 from flask_babel import gettext
@@ -33,11 +33,24 @@ from core.errors import Conflict, DomainError, NotFound
 from core.identifiers import make_payment_id
 from core.jalali import to_jalali
 from ledger.accounts import lock_accounts
-from ledger.bill_batch import AUDIT_COLUMNS, BillEntry, audit_rows, check_entry, copy_rows, post_bills, reserve_ids
+from ledger.bill_batch import (
+    AUDIT_COLUMNS,
+    BillEntry,
+    audit_rows,
+    check_entry,
+    copy_rows,
+    pg_array,
+    post_bills,
+    reserve_ids,
+)
 from ledger.bills import bill_payable
 from ledger.models import Account
 
 QUOTES_KEPT = 30_000  # distinct usages remembered per process (a few KB each)
+
+# A bill's JSON in UTF-8 rather than \u escapes: its Persian labels take a third of the bytes, and the row
+# stays under PostgreSQL's 2 KB TOAST threshold instead of being compressed (pglz) on the way in.
+_json = partial(json.dumps, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -177,7 +190,7 @@ class QuoteBook:
         if rounding:
             if self._rounding_label is None:
                 self._rounding_label = gettext("Rounding (rials under 1,000)")
-                self._rounding_json = json.dumps(self._rounding_label)
+                self._rounding_json = _json(self._rounding_label)
             lines = [*lines, Line("rounding", self._rounding_label, "", "", "", -rounding, "rounding")]
             head = (
                 f'{head}{comma}{{"code": "rounding", "label": {self._rounding_json}, "quantity": "", "unit": "", '
@@ -215,7 +228,7 @@ class QuoteBook:
             tuple(segment.label for segment in segments),
             price_shape(segments, usage),
             period_segments,
-            json.dumps(period_segments),
+            _json(period_segments),
         )
 
     def _dated(self, key: tuple, labels: tuple[str, ...], versions: list[Version], usage: Usage) -> tuple:
@@ -224,9 +237,9 @@ class QuoteBook:
         if kept is None:
             base = quote([(v.effective_from, v.data) for v in versions], replace(usage, brought_forward=0))
             lines = base.lines[:-1] if base.rounding else base.lines
-            head = f'{{"lines": [{", ".join(json.dumps(asdict(line)) for line in lines)}'
+            head = f'{{"lines": [{", ".join(_json(asdict(line)) for line in lines)}'
             tail = (
-                f'], "charges": {base.charges}, "vat": {base.vat}, "levies": {json.dumps(dict(base.levies))}, '
+                f'], "charges": {base.charges}, "vat": {base.vat}, "levies": {_json(dict(base.levies))}, '
                 f'"total": {base.total}, "brought_forward": '
             )
             kept = self._remember(
@@ -242,7 +255,7 @@ class QuoteBook:
                 replace(line, segment=_relabelled(line.segment, relabel)) if line.segment else line for line in lines
             ]
             for old, new in relabel.items():
-                head = head.replace(json.dumps(old)[1:-1], json.dumps(new)[1:-1])
+                head = head.replace(_json(old)[1:-1], _json(new)[1:-1])
         return base, lines, head, comma, tail, ledger_lines
 
     @staticmethod
@@ -286,7 +299,9 @@ OPENINGS = text("""
     WHERE contract_id = ANY(:ids) AND opening GROUP BY contract_id""")
 
 UNBILLED = text("""
-    SELECT id, contract_id, meter_id, register, read_on, value, consumption, source, flags, override_reason
+    SELECT id, contract_id, meter_id, register, read_on, value, consumption, source,
+           flags::text AS flags,  -- decoded only when not the usual [] (see _flagged)
+           override_reason
     FROM billing_meter_readings WHERE contract_id = ANY(:ids) AND bill_id IS NULL AND NOT opening
     ORDER BY contract_id, read_on, register""")
 
@@ -377,10 +392,14 @@ def _used_readings(chunk: Chunk, source) -> tuple[list, date | None]:
     if closing is None:
         raise DomainError("billing.no_new_reading")
     used = [r for r in pending if r.read_on <= closing]
-    unaccepted = sorted({r.register for r in used if r.flags and not r.override_reason})
+    unaccepted = sorted({r.register for r in used if _flagged(r.flags) and not r.override_reason})
     if unaccepted:
         raise DomainError("billing.reading_flagged", registers=", ".join(unaccepted))
     return used, billed_until
+
+
+def _flagged(flags_json: str | None) -> bool:
+    return flags_json not in (None, "[]") and bool(json.loads(flags_json))
 
 
 def _previous(session, wanted: list[tuple[int, int, str, date]]) -> dict[int, tuple[int, date]]:
@@ -391,11 +410,11 @@ def _previous(session, wanted: list[tuple[int, int, str, date]]) -> dict[int, tu
     rows = session.execute(
         PREVIOUS,
         {
-            "n": list(range(len(wanted))),
-            "contract": list(columns[0]),
-            "meter": list(columns[1]),
-            "register": list(columns[2]),
-            "before": list(columns[3]),
+            "n": pg_array(range(len(wanted))),
+            "contract": pg_array(columns[0]),
+            "meter": pg_array(columns[1]),
+            "register": pg_array(columns[2]),
+            "before": pg_array(columns[3]),
         },
     )
     return {n: (int(value), read_on) for n, value, read_on in rows}
@@ -631,9 +650,9 @@ def _write_bills(session, actor, run, written) -> dict[int, Billed]:
                 entry.payment_id,
                 entry.issued_on,
                 entry.due_on,
-                json.dumps(usage_json(draft.usage)),
-                json.dumps(draft.readings),
-                json.dumps([v.id for v in draft.versions]),
+                _json(usage_json(draft.usage)),
+                _json(draft.readings),
+                _json([v.id for v in draft.versions]),
                 draft.quote_json,
                 calculated.charges,
                 calculated.vat,
@@ -671,7 +690,7 @@ def _write_bills(session, actor, run, written) -> dict[int, Billed]:
                 f"UPDATE {MeterReading.__tablename__} AS r SET bill_id = v.bill_id "  # noqa: S608
                 "FROM unnest(CAST(:ids AS bigint[]), CAST(:bills AS bigint[])) AS v(id, bill_id) WHERE r.id = v.id"
             ),
-            {"ids": links[0], "bills": links[1]},
+            {"ids": pg_array(links[0]), "bills": pg_array(links[1])},
         )
     copy_rows(session, "audit_log", AUDIT_COLUMNS, audit_rows(actor, "billing.bill_issued", "Bill", audits, now))
     return outcome

@@ -27,6 +27,7 @@ from core.db import utcnow
 from core.errors import Conflict, DomainError, NotFound
 from core.regions import Region
 from core.utilities import Utility
+from ledger.bill_batch import pg_array
 from subscribers.models import Contract, MeterInstallation, ServicePoint
 
 PERIOD = re.compile(r"^(1[34]\d\d)/(0[1-9]|1[0-2])$")
@@ -461,7 +462,7 @@ def _mark(session, run: BillingRun, outcomes: dict) -> None:
             "AS v(contract_id, status, reason, detail, bill, payable, total) "
             "WHERE b.run_id = :run AND b.contract_id = v.contract_id"
         ),
-        {**columns, "run": run.id, "now": utcnow()},
+        {**{name: pg_array(values) for name, values in columns.items()}, "run": run.id, "now": utcnow()},
     )
 
 

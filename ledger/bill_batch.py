@@ -65,6 +65,24 @@ def copy_rows(session, table: str, columns: tuple[str, ...], rows) -> None:
         raise IntegrityError(statement, None, error) from error
 
 
+def pg_array(values) -> str:
+    """A PostgreSQL array literal of ints, dates or strings (None as NULL), for `CAST(:p AS bigint[])` and the
+    like: psycopg adapts a list of thousands element by element in Python, this is one join."""
+    values = list(values)
+    try:
+        return "{" + ",".join(map(int.__repr__, values)) + "}"  # ints only (the usual case)
+    except TypeError:
+        return "{" + ",".join(_array_item(value) for value in values) + "}"
+
+
+def _array_item(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int | date):
+        return str(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def reserve_ids(session, table: str, count: int) -> list[int]:
     """`count` ids from the table's own sequence, for rows about to be copied in."""
     if count <= 0:
@@ -93,12 +111,20 @@ def audit_rows(actor, action: str, object_type: str, entries: list[tuple[int, di
             action,
             object_type,
             str(object_id),
-            json.dumps(_jsonable(detail)),
+            json.dumps(detail if _plain(detail) else _jsonable(detail)),
             origin.address[:64],
             origin.client[:300],
         )
         for object_id, detail in entries
     ]
+
+
+_PLAIN = (str, int, type(None))
+
+
+def _plain(detail: dict) -> bool:
+    """Whether `core.audit._jsonable` would give back `detail` unchanged (a bill's audit details are)."""
+    return all(type(key) is str for key in detail) and all(type(value) in _PLAIN for value in detail.values())
 
 
 AUDIT_COLUMNS = ("at", "actor_id", "actor_name", "action", "object_type", "object_id", "detail", "address", "client")
@@ -267,7 +293,8 @@ def _claim_journals(session, actor, ready, now) -> dict[str, int]:
         "AS v(kind, contract_id, key, print, effective_on, reason) "
         "ON CONFLICT DO NOTHING RETURNING idempotency_key, id"
     )
-    return dict(session.execute(stmt, {**rows, "actor_id": getattr(actor, "id", None), "now": now}).tuples().all())
+    arrays = {name: pg_array(values) for name, values in rows.items()}
+    return dict(session.execute(stmt, {**arrays, "actor_id": getattr(actor, "id", None), "now": now}).tuples().all())
 
 
 def _system_accounts(session, ready) -> dict[tuple[str, str], int]:
@@ -287,5 +314,5 @@ def _move_balances(session, deltas: dict[int, int]) -> None:
                 f"UPDATE {Account.__tablename__} AS a SET balance = a.balance + v.delta "  # noqa: S608
                 "FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS bigint[])) AS v(id, delta) WHERE a.id = v.id"
             ),
-            {"ids": list(changes), "deltas": list(changes.values())},
+            {"ids": pg_array(changes), "deltas": pg_array(changes.values())},
         )

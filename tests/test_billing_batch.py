@@ -390,3 +390,15 @@ def test_the_database_refuses_a_bulk_copied_journal_that_does_not_balance(sessio
             _copy_whole_journals(session, [(second, accounts[1], 3, "t")])
     session.execute(text("SET CONSTRAINTS ledger_postings_balance IMMEDIATE"))  # and the per-row check agrees
     assert session.scalar(select(func.count()).select_from(Posting).where(Posting.journal_id.in_([first, second]))) == 4
+
+
+def test_array_literals_come_back_as_the_values_they_were_made_from(session):
+    from ledger.bill_batch import pg_array
+
+    texts = ["", "NULL", None, 'a "quoted" word', "back\\slash", "{braces}, commas", "سطر\nدوم", '\\"', " space "]
+    assert session.execute(text("SELECT CAST(:a AS text[])"), {"a": pg_array(texts)}).scalar() == texts
+    numbers = [0, -1, 2**62, None]
+    assert session.execute(text("SELECT CAST(:a AS bigint[])"), {"a": pg_array(numbers)}).scalar() == numbers
+    days = [date(2025, 8, 1), None]
+    assert session.execute(text("SELECT CAST(:a AS date[])"), {"a": pg_array(days)}).scalar() == days
+    assert session.execute(text("SELECT CAST(:a AS bigint[])"), {"a": pg_array([])}).scalar() == []

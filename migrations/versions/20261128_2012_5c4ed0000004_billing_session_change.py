@@ -1,4 +1,4 @@
-"""billing: a billing run's postings checked once per statement (whole journals) instead of once per row
+"""billing: a billing run's postings checked once per statement (whole journals); bills' JSON compressed with lz4
 
 Revision ID: 5c4ed0000004
 Revises: 5c4ed0000003
@@ -10,6 +10,10 @@ statement (ledger/bill_batch.py's COPY) turns on `ledger.whole_journals` around 
 per-row trigger, and a statement trigger sums, once, every journal the statement posted to — all its
 postings, earlier ones included — and refuses the statement if one does not balance. The database is no
 less strict: with the setting on, every journal must balance after each statement (stricter than at commit).
+
+A bill's row is a little over PostgreSQL's 2 KB TOAST threshold (its quote's JSON is most of it), so each one
+is compressed on the way in; with pglz that was 7% of a billing run's database time, lz4 is several times
+cheaper for about the same size. Only new values are affected (where the server has lz4).
 """
 
 from alembic import op
@@ -57,11 +61,24 @@ CREATE CONSTRAINT TRIGGER ledger_postings_balance AFTER INSERT ON ledger_posting
 """
 
 
+JSON_COLUMNS = ("quote", "usage", "readings")
+
+
+def _has_lz4() -> bool:
+    return bool(op.get_bind().exec_driver_sql(
+        "SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)").first())
+
+
 def upgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute(WHOLE_JOURNALS)
+        if _has_lz4():
+            for column in JSON_COLUMNS:
+                op.execute(f"ALTER TABLE billing_bills ALTER COLUMN {column} SET COMPRESSION lz4")
 
 
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
+        for column in JSON_COLUMNS:
+            op.execute(f"ALTER TABLE billing_bills ALTER COLUMN {column} SET COMPRESSION default")
         op.execute(PER_ROW)
