@@ -34,6 +34,15 @@ collections 826-984, open requests 181-212, consumption 11-12, billing summary 9
 is over 1 s: it would need the hours summed per region first (a region-wide outage gives every contract of a
 region the same hours) and only the top regions' contracts read.
 
+2026-11-28, third session (a new machine; generation took 10.7 min: registry 2 min, ledger 7.6 min), after outages
+per subscriber began reading its page that way (`outages.first_rows`: a region's region-wide hours once, the
+contracts at named points or ended meanwhile read exactly, the rest from each region in order of its hours, by
+number), load 4-7 from other agents' work: debtors 195 (chart 4480), deadlines 371, broken meters 155, outages per
+region 152 (chart 248), outages per subscriber 795 (was 1170-1431 quiet, 36-51 s before the day), collections 982
+(chart 819), open requests 155, consumption 19, billing summary 12-23. Every first page is under 1 s. Outages per
+subscriber, split (`first_rows` / the totals row from the regions' summary / names): 82-181 / 147-336 / 2-5 ms; the
+full statement's page, for comparison, 674 ms.
+
     .venv/bin/python bench/reports.py --scale 0.1          # 100k subscribers, 1.2M postings: a quick run
     .venv/bin/python bench/reports.py                      # 1M subscribers, 12M postings
     .venv/bin/python bench/reports.py --reuse              # time again on the database already generated
