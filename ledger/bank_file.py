@@ -7,7 +7,6 @@ importing the same file again posts nothing twice (each bank reference posts onc
 import csv
 import io
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -15,7 +14,7 @@ from functools import lru_cache
 from core.errors import DomainError
 from core.jalali import InvalidJalaliDate, parse_jalali_date
 from core.text import to_ascii_digits
-from ledger.payments import FAILED, PaymentRequest, PaymentResult, check_requests, post_payments
+from ledger.payments import FAILED, PaymentRequest, PaymentResult, post_payments
 
 COLUMNS = ("bill_id", "payment_id", "amount", "date", "reference")
 
@@ -67,37 +66,21 @@ def import_bank_file(session, actor, text: str, channel: str = "bank", chunk_siz
                      after_chunk=None) -> list[LineResult]:
     """Post every good line of the file. `after_chunk`, when given, is called after each chunk: the
     edge passes its commit there, so a large file does not hold its locks to the end."""
-    rows = read_lines(text)
-    chunks = [rows[start:start + chunk_size] for start in range(0, len(rows), chunk_size)]
     results = []
-    # Another thread parses and checks the next chunk (no database work) while this one posts the current
-    # one: waiting for the database releases the GIL, so the file's Python work and the database's overlap.
-    # One chunk ahead only: a thread running further ahead would hold the GIL when this one's answers come.
-    parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bank-file")
-    try:
-        ahead = parser.submit(_prepare_chunk, chunks[0], channel) if chunks else None
-        for k, chunk in enumerate(chunks):
-            prepared = ahead.result()
-            ahead = parser.submit(_prepare_chunk, chunks[k + 1], channel) if k + 1 < len(chunks) else None
-            results += _import_chunk(session, actor, chunk, *prepared)
-            if after_chunk is not None:
-                after_chunk()
-    finally:
-        parser.shutdown(cancel_futures=True)
+    rows = read_lines(text)
+    for start in range(0, len(rows), chunk_size):
+        results += _import_chunk(session, actor, rows[start:start + chunk_size], channel)
+        if after_chunk is not None:
+            after_chunk()
     return results
 
 
-def _prepare_chunk(rows, channel):
-    """Each line parsed (a PaymentRequest, or the DomainError of a malformed line), and the requests checked."""
+def _import_chunk(session, actor, rows, channel) -> list[LineResult]:
     parsed = [(n, parse_line(fields, channel)) for n, fields in rows]
     requests = [(n, p) for n, p in parsed if isinstance(p, PaymentRequest)]
-    return parsed, requests, check_requests([p for _, p in requests])
-
-
-def _import_chunk(session, actor, rows, parsed, requests, checked) -> list[LineResult]:
     try:
         with session.begin_nested():
-            posted = post_payments(session, actor, checked)
+            posted = post_payments(session, actor, [p for _, p in requests])
     except Exception:  # a database error in one line: post the chunk line by line
         posted = [_one(session, actor, p) for _, p in requests]
     by_line = {n: result for (n, _), result in zip(requests, posted, strict=True)}

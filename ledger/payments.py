@@ -97,24 +97,6 @@ def problem_with(request: PaymentRequest) -> DomainError | None:
     return None
 
 
-@dataclass(frozen=True)
-class CheckedRequests:
-    """Requests normalized and judged from the request alone (made by `check_requests`): for each, None,
-    or the result of its refusal."""
-
-    requests: tuple[PaymentRequest, ...]
-    refusals: tuple[PaymentResult | None, ...]
-
-
-def check_requests(requests: list[PaymentRequest]) -> CheckedRequests:
-    """What `post_payments` does before it reaches the database, and needs no session: a bank file's next
-    chunk is checked by another thread while the database posts this one."""
-    normalized_requests = tuple(normalized(r) for r in requests)
-    return CheckedRequests(normalized_requests, tuple(
-        None if (problem := problem_with(r)) is None else PaymentResult(FAILED, error=problem)
-        for r in normalized_requests))
-
-
 def post_payment(session, actor, request: PaymentRequest) -> PaymentResult:
     """One payment. Raises the DomainError of a refused one; a repeat of an earlier one returns
     the original journal with status `duplicate`."""
@@ -124,12 +106,15 @@ def post_payment(session, actor, request: PaymentRequest) -> PaymentResult:
     return result
 
 
-def post_payments(session, actor, requests: list[PaymentRequest] | CheckedRequests) -> list[PaymentResult]:
+def post_payments(session, actor, requests: list[PaymentRequest]) -> list[PaymentResult]:
     """Post many payments; one result per request, in order. A refused request is reported in its
     result and changes nothing; the others post."""
-    checked = requests if isinstance(requests, CheckedRequests) else check_requests(requests)
-    requests, results = list(checked.requests), list(checked.refusals)
+    requests = [normalized(r) for r in requests]
+    results: list[PaymentResult | None] = [None] * len(requests)
     reads = {}
+    for i, request in enumerate(requests):
+        if (problem := problem_with(request)) is not None:
+            results[i] = PaymentResult(FAILED, error=problem)
     if any(r is None for r in results):
         if not is_postgresql(session):
             _post_portably(session, actor, requests, results)

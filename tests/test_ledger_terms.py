@@ -145,9 +145,9 @@ def test_each_payment_a_bank_file_posts_to_a_contract_sends_payment_posted_once(
                      (8001001, 300_000, "S-3", report[2].journal_id, (bill_id_of(8001001),))]
 
 
-def test_a_bank_file_posts_chunk_by_chunk_each_before_its_after_chunk_while_the_next_is_read_ahead(session, demo):
-    """The lines are parsed and checked ahead in another thread; each chunk is still posted, and handed to
-    `after_chunk` (the edge's commit), in order, one at a time."""
+def test_a_bank_file_posts_chunk_by_chunk_each_before_its_after_chunk(session, demo):
+    """Each chunk is posted, then handed to `after_chunk` (the edge's commit), in order, one at a time; a
+    bad line takes its place in its chunk's report."""
     actor = demo["finance"]
     open_account(session, actor)
     issue_bill(session, actor, 8001001, 10_000_000)
