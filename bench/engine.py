@@ -111,6 +111,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from core.accounts import User  # noqa: E402
 from core.db import db  # noqa: E402
+from core.permissions import CARTABLE_USE, has_permission  # noqa: E402
 from core.regions import Region  # noqa: E402
 from engine import evaluator, fastsql, script_engine  # noqa: E402
 from engine import state as engine_state  # noqa: E402
@@ -121,6 +122,7 @@ from engine.registry import OPERATIONS, operation  # noqa: E402
 from engine.runtime import start_instance  # noqa: E402
 from madam.app import create_app  # noqa: E402
 from madam.demo import load_demo  # noqa: E402
+from web.auth import load_session_user  # noqa: E402
 
 DATA = BENCH_DIR / "data"
 BPMN_FILE = DATA / "bench_procedure.bpmn"
@@ -202,15 +204,24 @@ def set_up(database_url: str, data_dir: str):
 
 
 class Actors:
-    """The demo users and the region, as the web edge would have them: loaded once, read per request."""
+    """The demo users' session ids (as their cookies carry them) and the region."""
 
     def __init__(self, session):
-        self.users = {u.username: u for u in session.scalars(select(User))}
+        self.session_ids = {u.username: u.get_id() for u in session.scalars(select(User))}
         self.region = session.scalar(select(Region).where(Region.code == REGION_CODE))
+
+    def request_user(self, session, username: str) -> User:
+        """What the web edge does first in each request: the user loader (web.auth), then the page's permission
+        check (cartable.use, on the start and on the task page)."""
+        user = load_session_user(session, self.session_ids[username])
+        if user is None or not has_permission(session, user, CARTABLE_USE):
+            raise AssertionError(f"{username} may not work the cartable")
+        return user
 
 
 def engine_start(session, actors: Actors, key: str) -> int:
-    instance = start_instance(session, actors.users["clerk"], key, actors.region, data=dict(START_DATA))
+    user = actors.request_user(session, "clerk")
+    instance = start_instance(session, user, key, actors.region, data=dict(START_DATA))
     instance_id = instance.id
     session.commit()
     return instance_id
@@ -224,10 +235,11 @@ _OPEN_ITEM = select(WorkItem.id, WorkItem.task_name).where(WorkItem.instance_id 
 
 def engine_complete(session, actors: Actors, instance_id: int, step: tuple) -> None:
     task_name, username, form = step
+    user = actors.request_user(session, username)
     item_id, item_task = session.execute(_OPEN_ITEM, {"instance_id": instance_id}).one()
     if item_task != task_name:
         raise AssertionError(f"instance {instance_id}: expected the work item {task_name!r}, found {item_task!r}")
-    complete(session, actors.users[username], item_id, dict(form))
+    complete(session, user, item_id, dict(form))
     session.commit()
 
 
@@ -377,26 +389,30 @@ def postgres_floor(count: int = 200) -> dict:
 
 
 class Breakdown:
-    """Exclusive wall time per category: entering a nested category pauses the one around it."""
+    """Exclusive wall and CPU time per category: entering a nested category pauses the one around it."""
 
     def __init__(self):
         self.totals = defaultdict(float)
+        self.cpu = defaultdict(float)
         self.calls = defaultdict(int)
         self.stack = []
 
     def enter(self, name: str) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         if self.stack:
-            self.totals[self.stack[-1][0]] += now - self.stack[-1][1]
-        self.stack.append([name, now])
+            outer = self.stack[-1]
+            self.totals[outer[0]] += now - outer[1]
+            self.cpu[outer[0]] += cpu - outer[2]
+        self.stack.append([name, now, cpu])
         self.calls[name] += 1
 
     def exit(self) -> None:
-        now = time.perf_counter()
-        name, started = self.stack.pop()
+        now, cpu = time.perf_counter(), time.process_time()
+        name, started, started_cpu = self.stack.pop()
         self.totals[name] += now - started
+        self.cpu[name] += cpu - started_cpu
         if self.stack:
-            self.stack[-1][1] = now
+            self.stack[-1][1], self.stack[-1][2] = now, cpu
 
     def wrap(self, name: str, func):
         @functools.wraps(func)
@@ -413,6 +429,7 @@ class Breakdown:
 CATEGORIES = [
     ("sql", "SQL cursor execute (psycopg + network + PostgreSQL)"),
     ("commit", "COMMIT (round trip + fsync + session bookkeeping)"),
+    ("user", "web edge: user loader + permission check (excl. SQL)"),
     ("flush", "SQLAlchemy flush (unit of work; excl. cursor)"),
     ("orm", "SQLAlchemy queries and refreshes (excl. cursor)"),
     ("dump", "state.dump (to_dict + json + zlib)"),
@@ -431,7 +448,7 @@ def instrumented(breakdown: Breakdown, sql_engine):
         (engine_state, "dump", "dump"), (engine_state, "load", "load"), (evaluator, "evaluate", "evaluator"),
         (BpmnWorkflow, "do_engine_steps", "spiff"), (Session, "flush", "flush"),
         (Session, "_execute_internal", "orm"),  # under execute(), scalar(), get() and attribute refreshes
-        (script_engine.MadamScriptEngine, "_run_operation", "operation"),
+        (script_engine.MadamScriptEngine, "_run_operation", "operation"), (Actors, "request_user", "user"),
         (fastsql, "execute", "sql"),  # the step's prepared statements, run on the DBAPI connection directly
     ]
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
@@ -560,10 +577,14 @@ def report(args, key, engine_s, plain_s, floor, waits, breakdown, breakdown_s, b
         print(f"breakdown: instrumented pass of {breakdown_n} instances, {breakdown_s / breakdown_n * 1000:.2f} ms "
               f"per instance (exclusive times; {statements / breakdown_n:.1f} SQL statements and "
               f"{breakdown.calls['dump'] / breakdown_n:.1f} state dumps per instance)")
+        print(f"  {'':<56} {'wall':>10}  {'share':>7}  {'CPU':>8}")
         for category, label in CATEGORIES:
-            spent = breakdown.totals.get(category, 0.0)
+            spent, cpu = breakdown.totals.get(category, 0.0), breakdown.cpu.get(category, 0.0)
             calls = f"{breakdown.calls.get(category, 0) / breakdown_n:6.1f} calls" if category != "other" else ""
-            print(f"  {label:<56} {spent / breakdown_n * 1000:7.2f} ms  {spent / total * 100:5.1f} %  {calls}")
+            print(f"  {label:<56} {spent / breakdown_n * 1000:7.2f} ms  {spent / total * 100:5.1f} %  "
+                  f"{cpu / breakdown_n * 1000:5.2f} ms  {calls}")
+        print(f"  {'in all':<56} {total / breakdown_n * 1000:7.2f} ms  {'':>7}  "
+              f"{sum(breakdown.cpu.values()) / breakdown_n * 1000:5.2f} ms")
         print(f"  {'plain SpiffWorkflow, whole instance (for comparison)':<56} {plain_s / n * 1000:7.2f} ms")
     print()
     print(f"targets: ratio {verdict(ratio <= TARGET_RATIO)}, state per waiting instance {verdict(ok_state)}")

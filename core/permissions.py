@@ -66,6 +66,12 @@ def _grants(session, user: User) -> list[tuple[str, str]]:
     return grants
 
 
+def remember_grants(user: User, grants) -> None:
+    """Keep (permission, region path) pairs read with the user (the request's user loader reads them in the
+    same statement as her row) as her grants for the rest of the request, as `_grants` would keep its own."""
+    user._madam_grants = [tuple(grant) for grant in grants]
+
+
 def forget_grants(user: User) -> None:
     user.__dict__.pop("_madam_grants", None)
     user.__dict__.pop("_madam_reach", None)

@@ -9,13 +9,16 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from sqlalchemy import inspect
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from core.accounts import User
 from core.audit import audit
 from core.auth import LoginOutcome, authenticate
-from core.db import db
+from core.db import db, is_postgresql
+from core.permissions import remember_grants
+from engine import fastsql
 
 bp = Blueprint("auth", __name__)
 
@@ -35,13 +38,47 @@ def init_login(login_manager) -> None:
 
     @login_manager.user_loader
     def load_user(session_id: str):
-        user_id, _sep, _stamp = session_id.partition(":")
-        if not user_id.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        if user is None or not user.active or user.get_id() != session_id:
-            return None  # gone, deactivated, or its password changed since this session began
-        return user
+        return load_session_user(db.session, session_id)
+
+
+def load_session_user(db_session, session_id: str) -> User | None:
+    """The user of a signed-in session (Flask-Login's id: `user id:password stamp`), or None."""
+    user_id, _sep, _stamp = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = _read_user(db_session, int(user_id))
+    if user is None or not user.active or user.get_id() != session_id:
+        return None  # gone, deactivated, or its password changed since this session began
+    return user
+
+
+_USER_COLUMNS = tuple(column.key for column in User.__table__.columns)
+# Every request reads its user: her row and her grants (core.permissions' (permission, region path) pairs, which
+# nearly every page checks) in one prepared statement, without the ORM's query and loading.
+_USER_WITH_GRANTS = f"""
+SELECT {", ".join(f"u.{name}" for name in _USER_COLUMNS)},
+       (SELECT json_agg(json_build_array(rp.permission, r.path))
+        FROM assignments AS a JOIN role_permissions AS rp ON rp.role_id = a.role_id
+             JOIN regions AS r ON r.id = a.region_id
+        WHERE a.user_id = u.id)
+FROM users AS u WHERE u.id = CAST(%(user_id)s AS integer)"""  # noqa: S608 - column names from the model only
+
+
+def _read_user(db_session, user_id: int) -> User | None:
+    if not is_postgresql(db_session):
+        return db_session.get(User, user_id)
+    held = db_session.identity_map.get((User, (user_id,), None))
+    if held is not None and inspect(held).modified:
+        return db_session.get(User, user_id)  # changed in this session and not flushed: its changes stay
+    if db_session.autoflush:
+        db_session.flush()  # as the ORM's get would autoflush before reading
+    row = fastsql.execute(db_session, _USER_WITH_GRANTS, {"user_id": user_id}).fetchone()
+    if row is None:
+        return None
+    count = len(_USER_COLUMNS)
+    user = fastsql.adopt(db_session, User, dict(zip(_USER_COLUMNS, row[:count], strict=True)))
+    remember_grants(user, row[count] or ())
+    return user
 
 
 def _safe_next(target: str | None) -> str:
