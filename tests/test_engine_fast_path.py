@@ -2,6 +2,10 @@
 the lock that reads a work item with its instance and the instance's operation runs, the ORM objects filled
 from those rows, and operations declared to write nothing (no savepoint for them)."""
 
+import json
+import zlib
+from datetime import UTC, datetime
+
 import psycopg
 import pytest
 from sqlalchemy import event, select, update
@@ -161,3 +165,32 @@ def test_an_action_after_the_server_dropped_the_connections_fails_once_then_the_
         db.session.commit()
         assert db.session.get(WorkItem, register_id).status == "completed"
         db.session.remove()
+
+
+def _spiff_dump_json(workflow) -> dict:
+    """The workflow as SpiffWorkflow's own converter makes it (the registry's generic dispatch for every task)."""
+    from SpiffWorkflow.bpmn.serializer.default.workflow import WorkflowConverter
+
+    dct = WorkflowConverter.to_dict(state._CONVERTER, workflow)
+    dct["subprocesses"] = state._CONVERTER.mapping_to_dict(workflow.subprocesses)
+    dct["bpmn_events"] = state._REGISTRY.convert(workflow.bpmn_events)
+    dct["serializer_version"] = state.SERIALIZER.VERSION
+    return json.loads(json.dumps(dct, ensure_ascii=False))
+
+
+def test_a_dump_holds_what_spiffworkflows_own_converter_makes_of_the_workflow(session, demo):
+    deploy_test_request(session, demo["analyst"])
+    instance = runtime.start_instance(session, demo["clerk"], "test_request", region(session, "shiraz-1"),
+                                      data={"applicant": "محمد رضایی", "when": None})
+    workflows = [state.load(instance.version, instance.state)]
+    [item] = _open_items(session, instance)
+    cartable.complete(session, demo["clerk"], item.id, {"capacity": 4, "note": "یادداشت"})
+    workflows.append(state.load(instance.version, instance.state))
+    # A task's internal data goes through the registry (a datetime becomes its typed dict), its data as a delta.
+    task = workflows[-1].get_tasks()[-1]
+    task.internal_data["since"] = datetime(2026, 11, 28, 12, 30, tzinfo=UTC)
+    task.data.pop("applicant", None)
+    for workflow in workflows:
+        dumped = state.dump(workflow)
+        assert json.loads(zlib.decompress(dumped)) == _spiff_dump_json(workflow)
+        assert state.dump(state.load(instance.version, dumped)) == dumped  # loads back to the same state
