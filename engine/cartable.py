@@ -4,9 +4,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from core.accounts import Assignment, Role, User
-from core.db import is_postgresql, utcnow
+from core.db import utcnow
 from core.errors import Conflict, DomainError, PermissionDenied
 from core.regions import Region
+from engine import fastsql
 from engine.events import event_row, record
 from engine.models import InstanceEvent, WorkItem, WorkItemStatus
 from engine.notifications import notify, notify_role
@@ -49,7 +50,7 @@ _HOLDS_ROLE = (select(Assignment.id).join(Role, Assignment.role_id == Role.id)
 def _open_item_for(session, user, work_item_id: int):
     """`_open_item` and `_require_may_work` in one round trip (on PostgreSQL); also the operations already
     applied for the instance (None: not read)."""
-    if not is_postgresql(session):
+    if not fastsql.on_postgresql(session):
         instance, item = _open_item(session, work_item_id)
         _require_may_work(session, user, item)
         return instance, item, None
@@ -90,6 +91,7 @@ def unclaim(session, actor, work_item_id: int) -> WorkItem:
 def complete(session, actor, work_item_id: int, form_data: dict):
     """Complete the task with the form's data and run the engine on. Two experts completing the same
     item: the second waits for the first's lock, then finds the item done and gets a Conflict."""
+    session = fastsql.real_session(session)  # looked up once, not at each of the step's uses
     instance, item, known_runs = _open_item_for(session, actor, work_item_id)
     completed = event_row(instance, actor, "completed", item.task_name, item, data={})
 

@@ -8,9 +8,12 @@ of statements, so that overhead was most of an action's client time."""
 import psycopg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import scoped_session
-from sqlalchemy.orm.attributes import instance_state, manager_of_class, set_committed_value
+from sqlalchemy.orm.attributes import instance_state, manager_of_class
+
+from core.db import is_postgresql
 
 _CONNECTION = "madam_fastsql_connection"  # session.info: (the transaction, its DBAPI connection)
+_POSTGRESQL = "madam_on_postgresql"  # session.info: whether its bind is PostgreSQL
 
 
 def execute(session, sql: str, params: dict | None = None):
@@ -29,8 +32,22 @@ def execute(session, sql: str, params: dict | None = None):
     return cursor
 
 
-def _real(session):
+def real_session(session):
+    """The Session behind a scoped_session (each use of a scoped_session looks its Session up again)."""
     return session.registry() if isinstance(session, scoped_session) else session
+
+
+_real = real_session
+
+
+def on_postgresql(session) -> bool:
+    """core.db.is_postgresql, remembered in the session's info (a session keeps its bind; asking the bind each time
+    cost more than some of the statements)."""
+    info = session.info
+    known = info.get(_POSTGRESQL)
+    if known is None:
+        known = info[_POSTGRESQL] = is_postgresql(session)
+    return known
 
 
 def _driver_connection(session):
@@ -54,8 +71,10 @@ def adopt(session, cls, values: dict):
     identity_map = session.identity_map
     obj = identity_map.get(key)
     if obj is not None:
-        for name, value in values.items():
-            set_committed_value(obj, name, value)
+        # set_committed_value for each attribute, in one go: the values in, their history and expiry gone.
+        state = instance_state(obj)
+        state.dict.update(values)
+        state._commit(state.dict, values.keys())
         return obj
     obj = manager_of_class(cls).new_instance()
     state = instance_state(obj)

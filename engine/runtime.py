@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.db import is_postgresql, utcnow
+from core.db import utcnow
 from core.errors import Conflict, DomainError
 from core.jalali import as_tehran
 from core.regions import Region
@@ -69,10 +69,11 @@ def _fresh_workflow(version, data: dict | None):
 
 def start_instance(session, actor, process_key: str, region: Region, data: dict | None = None,
                    subscriber_id: int | None = None, contract_id: int | None = None) -> Instance:
+    session = fastsql.real_session(session)  # looked up once, not at each of the step's uses
     session.flush()  # whatever the caller changed through the ORM goes first (a new region has its id then)
     values = {"region_id": region.id, "subscriber_id": subscriber_id, "contract_id": contract_id,
               "initiator_id": getattr(actor, "id", None)}
-    instance = _insert_at_once(session, process_key, values) if is_postgresql(session) else None
+    instance = _insert_at_once(session, process_key, values) if fastsql.on_postgresql(session) else None
     if instance is None:  # not PostgreSQL, an unknown process (raises here) or the year's first request
         version = latest_version(session, process_key)
         instance = Instance(version_id=version.id, version=version, process_key=version.process_key,
@@ -258,7 +259,7 @@ def _finish(session, instance: Instance, workflow, writes: StepWrites | None = N
     row["state"], row["last_progress_at"] = stored, now
     row["error_task"], row["error_message"] = error or (None, None)
     done = writes.completed_item
-    if is_postgresql(session) and not (done is not None and done[0].task_id in ready):
+    if fastsql.on_postgresql(session) and not (done is not None and done[0].task_id in ready):
         # The instance's completion goes through the ORM's flush, where the webhooks hear of it.
         through_orm = row.get("status") == InstanceStatus.COMPLETED
         _write_at_once(session, instance, now, new_items, writes, None if through_orm else row)

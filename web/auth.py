@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired
 from core.accounts import User
 from core.audit import audit
 from core.auth import LoginOutcome, authenticate
-from core.db import db, is_postgresql
+from core.db import db
 from core.permissions import remember_grants
 from engine import fastsql
 
@@ -65,7 +65,8 @@ FROM users AS u WHERE u.id = CAST(%(user_id)s AS integer)"""  # noqa: S608 - col
 
 
 def _read_user(db_session, user_id: int) -> User | None:
-    if not is_postgresql(db_session):
+    db_session = fastsql.real_session(db_session)
+    if not fastsql.on_postgresql(db_session):
         return db_session.get(User, user_id)
     held = db_session.identity_map.get((User, (user_id,), None))
     if held is not None and inspect(held).modified:
