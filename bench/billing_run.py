@@ -23,6 +23,27 @@ periods have the same shape), reading the chunk ~9% (half of it decoding JSON, n
 ledger's checks ~15%, waiting on PostgreSQL ~11%; PostgreSQL's backends use about as much CPU as the
 workers. MISSED: about 3x short of the target on this machine.
 
+Measured 2026-11-28, third session (each worker now also reports its CPU seconds and its backends', and the
+run the rows it wrote per bill). The machine was shared with other benchmarks and test runs throughout
+(load 3.8-9), so compare CPU per bill more than wall time. `--contracts 200000 --naive 300`:
+  before (9feb77a), alone, load 3.9-5.2: 659 bills/s; workers 584 us/bill, backends 561 us/bill.
+  after the first three changes, alone, load 3.8: 1,266 bills/s; workers 436 us/bill, backends 437 us/bill.
+  before and after side by side (both at once, load 6.8-8.6): 306 vs 387 bills/s; workers 785 vs 510
+  us/bill, backends 640 vs 491 us/bill (-30% CPU a bill); peak RSS 164 vs 244 MB (the quote book's period
+  and relabelled-calculation caches, bounded by QUOTES_KEPT).
+Rows a bill writes, unchanged: 11.3 inserted (1 bill, 1 journal, 6.3 postings, 1 open item, 2 audit rows)
+and 3 updated (its reading, its account's balance, its run row); the batch must write exactly what
+`bills.issue` writes (tests/test_billing_batch.py), so fewer rows would mean changing the one-by-one path.
+What changed: a chunk's reads ran with JIT (~50 ms a chunk compiling the bills query) and hashed every
+service point (~75 ms a chunk at 200k, growing with the table): now jit off and random_page_cost 1.1 in the
+chunk's transaction; the per-row deferred balance trigger is replaced, for the batch's COPY, by one
+statement trigger that sums each journal once; the bill's JSON is UTF-8 and lz4-compressed (pglz was 7% of
+the backends); quotes remember each period's segments and each relabelled calculation; arrays are sent as
+literals; IN lists of 2,000 parameters became one array.
+Where the backends' time goes now (perf, 30 s of a 200k run): COPY 62%, of which the foreign-key checks
+(SPI per row: 22 a bill, 12.6 of them the postings') ~35% of the whole, index inserts ~25%; the balance
+check is no longer visible. MISSED: ~1,000 us of CPU a bill against the ~600 us two cores allow at 3,300/s.
+
 Run from the repository root (it drops and recreates the database it is given):
 
     .venv/bin/python bench/billing_run.py --contracts 100000 --naive 2000
@@ -72,8 +93,8 @@ WORKER = textwrap.dedent("""
         cpu = time.process_time() - cpu
         # the backends this worker opened (its application_name), still open in its engine's pool
         with db.engine.connect() as conn:
-            pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE application_name = "
-                                     "current_setting('application_name')")).scalars().all()
+            pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                     "AND application_name = current_setting('application_name')")).scalars().all()
         backend = sum(cpu_of(pid) for pid in pids)
         # VmHWM, not getrusage: ru_maxrss keeps the parent's peak across fork + exec
         status = open("/proc/self/status").read()
