@@ -48,26 +48,55 @@ before a checkout). Old and new alternated twice, old from a copy of the tree be
     breakdown after, at a quiet minute (ms per instance): 21.5 in all; SQL 7.2 (22 statements), COMMIT 2.2,
                   ORM queries 3.5 (11 calls), flush 0.9, state.dump 1.8, Spiff 1.1, evaluator 0.2, other 4.5
 
+Figures (2026-11-28, third session, second pass: the request's user loaded with her grants in one prepared
+statement through the web edge's own loader, the state dump's task tree converted without SpiffWorkflow's
+generic registry, the scoped session resolved once per action). Old (a copy of the tree before this pass) and
+new alternated, `--instances 300 --breakdown 30`, load average at the start of each run:
+
+    load 7.8 / 7.8 / 3.2 / 3.1 / 2.9  old: 85.7 / 91.2 / 42.1 / 33.9 / 66.0 ms per instance, ratio 22.6x / 18.9x /
+                                      18.0x / 19.3x / 21.5x, client CPU 21.6 / 29.2 / 26.4 / 22.8 / 22.6 ms (plain
+                                      1.6 / 2.5 / 2.3 / 1.8 / 1.7 ms; CPU ratio 13.2x / 11.8x / 11.7x / 13.1x /
+                                      12.9x), 22 SQL statements
+    load 8.4 / 6.0 / 3.5 / 2.9 / 3.8  new: 70.2 / 63.2 / 28.5 / 63.2 / 61.2 ms per instance, ratio 16.6x / 16.3x /
+                                      13.6x / 17.8x / 19.6x, client CPU 20.1 / 24.8 / 18.5 / 22.5 / 20.2 ms (plain
+                                      1.9 / 2.8 / 2.1 / 2.0 / 2.0 ms; CPU ratio 10.7x / 8.8x / 8.9x / 11.0x / 10.2x),
+                                      22 SQL statements
+    The machine's load moves every figure by more than the change (plain alone went 1.6 -> 2.8 ms); the CPU ratio,
+    engine over plain in the same run, is the steadiest: 12.5x -> 9.9x on average (-21 %; client CPU 24.5 -> 21.2
+    ms, -13 %), with the harness now also checking each request's cartable.use grant as the web edge does. The web
+    edge's own request (a fresh session, the user loader, the cartable.use check), timed apart at load 4:
+    4 statements and 3.9-4.7 ms CPU before (the ORM's get, the grants' query, the roles', each role's
+    permissions), 1 statement and 0.7-1.0 ms after.
+    breakdown after, CPU per instance (instrumented, 18-23 ms in all): SQL 4.2-5.2 (22 statements, psycopg's own
+                                work), COMMIT 1.9-2.1, the user loader and grant check 0.8-0.9, ORM queries
+                                2.4-2.9 (6), flush 1.3-1.7, state.dump 2.0-2.5, Spiff's engine steps 1.4-1.8,
+                                evaluator 0.2, operations 0.3, the rest 3.9-5.0 (Spiff's task.run, the runtime's
+                                glue, the harness)
+
 What an instance's 22 statements are now (the engine's own run prepared on the session's DBAPI connection,
 engine.fastsql; the breakdown counts them as SQL): 10 belong to this harness standing in for the web edge (per
-action the demo user re-read after the commit expired it, as the web edge loads the user per request; per
-completion the SELECT of the item the user opened; the region once). The engine's 12: the start is one
-statement (latest version, the year's business key, the INSERT of the instance) and one for the first step's
-writes; a completion is the lock (item, instance, version, role check and the instance's operation runs in
-one row) and one statement for all of the step's writes; on the last step the instance's completion through
-the ORM (the webhooks listen to its flush) and the webhook subscriptions' read. The bench's operations are
-declared `writes=False`, so their steps open no SAVEPOINT and RELEASE, and the runs read with the lock spare
-the operation-run check. Not counted: psycopg's BEGIN and the COMMIT per transaction (5 each).
+action the user loader's one statement, her row and grants, web.auth.load_session_user, the function the web
+edge's Flask-Login loader calls; per completion the SELECT of the item the user opened; the region once). The
+engine's 12: the start is one statement (latest version, the year's business key, the INSERT of the instance)
+and one for the first step's writes; a completion is the lock (item, instance, version, role check and the
+instance's operation runs in one row) and one statement for all of the step's writes; on the last step the
+instance's completion through the ORM (the webhooks listen to its flush) and the webhook subscriptions' read.
+The bench's operations are declared `writes=False`, so their steps open no SAVEPOINT and RELEASE, and the runs
+read with the lock spare the operation-run check. Not counted: psycopg's BEGIN (its own round trip) and the
+COMMIT per transaction (5 each).
 
-Where the client CPU goes now (a CPU-time profile, ~22 ms per instance under load 3-4): the web edge's share,
-10 statements through the ORM, the user's and region's reloads and five transactions' begin and commit in
-SQLAlchemy, about 9 ms; SpiffWorkflow's steps and task runs about 3 ms (the plain run's whole instance is
-2 ms); state.dump 2 ms (0.4 ms each: Spiff's to_dict 0.28, JSON 0.08, zlib 0.04); psycopg running the
-engine's 10 statements about 2 ms; the completion's ORM flush with the webhook read about 1.5 ms. So the
-ratio <= 3 (an engine instance in <= 3 plain instances, ~7 ms) is not reachable by trimming the engine alone:
-the web edge's per-request ORM work is more than that by itself. What would still pay: the user loaded per
-request without the ORM, a cheaper workflow to_dict (only the tasks changed since the last dump), the
-completion's webhook event raised without an ORM flush.
+Where the client CPU goes now (~18-22 ms per instance at load 3): about 5 ms is psycopg's own work for 32 round
+trips (~80 us CPU even for a one-row prepared SELECT on this machine; 22 statements, 5 BEGIN, 5 COMMIT); about
+4 ms is SQLAlchemy for what the web edge does per request (the open item's and region's ORM reads, five
+transactions' begin and commit bookkeeping); SpiffWorkflow's steps and task runs about 3 ms (the plain run's
+whole instance is ~2 ms); state.dump ~1.5 ms (0.25-0.3 ms each: the task tree 0.11, JSON 0.08, zlib 0.03); the
+completion's ORM flush with the webhook read ~1 ms. So the ratio <= 3 (an engine instance in <= 3 plain
+instances, ~6-7 ms) is not reachable by trimming the engine: the round trips' client CPU alone is near that, and
+five durable commits add their wait on top. What would still pay: the instance's completion written with the
+step's other writes and its webhook event raised from a signal rather than from the ORM flush (api/events.py
+and madam/wiring.py would connect it); psycopg's separate BEGIN round trip (pipelined, or folded into the first
+statement); the web edge's open-item read (web/cartable.py's _item_for_me: the item, the reach check and the
+item's instance, each through the ORM) as one statement.
 
 Run from the repository root (it drops and recreates the database it is given, then drops it at the end):
 
