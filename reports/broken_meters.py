@@ -11,6 +11,7 @@ from sqlalchemy import case, exists, func, select, true
 from sqlalchemy.orm import aliased
 
 from core.audit import AuditEntry
+from core.jalali import as_tehran
 from core.regions import Region
 from engine.models import Instance, WorkItem, WorkItemStatus
 from reports.base import CODE, DATE, LABEL, TEXT, Column, Report
@@ -98,7 +99,7 @@ def _audited_since(session, meter_ids) -> dict:
     rows = session.execute(select(AuditEntry.object_id, func.max(AuditEntry.at))
                            .where(AuditEntry.object_type == "Meter", AuditEntry.object_id.in_(ids))
                            .group_by(AuditEntry.object_id))
-    return {int(object_id): at.date() for object_id, at in rows}
+    return {int(object_id): as_tehran(at).date() for object_id, at in rows}  # the day in Tehran, not UTC
 
 
 def _names(session, rows) -> tuple[dict, dict]:

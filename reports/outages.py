@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 from core.regions import Region
 from core.utilities import Utility
 from reports.base import CODE, HOURS, INT, TEXT, Column, Report, _sum_columns, jalali_month_start
-from reports.sql import day_bounds, greatest, in_region, least, seconds_between, subscriber_name
+from reports.sql import day_bounds, greatest, in_region, least, seconds_between, subscriber_name, tehran_date
 from subscribers.models import Contract, Outage, ServicePoint, Subscriber, outage_service_points
 
 PER_SUBSCRIBER, PER_REGION = "subscriber", "region"
@@ -73,8 +73,8 @@ def _of_utility(utility):
     return or_(*others, unknown)
 
 
-def _live(outages):
-    return or_(Contract.end_date.is_(None), Contract.end_date >= func.date(outages.c.starts_at))
+def _live(ctx, outages):
+    return or_(Contract.end_date.is_(None), Contract.end_date >= tehran_date(ctx.dialect, outages.c.starts_at))
 
 
 def _pair(outages):
@@ -88,7 +88,7 @@ def _by_point(ctx, flt, outages, *columns):
     stmt = (select(*_pair(outages), *columns)
             .join(outage_service_points, outage_service_points.c.outage_id == outages.c.id)
             .join(Contract, Contract.service_point_id == outage_service_points.c.service_point_id)
-            .where(outages.c.named, _live(outages)))
+            .where(outages.c.named, _live(ctx, outages)))
     if flt.region_id:
         stmt = stmt.where(in_region(Contract.region_id, flt.region_id))
     return ctx.scope(stmt, Contract.region_id)
@@ -101,7 +101,7 @@ def _reached(ctx, flt, outages):
                  .join(outage_region, outage_region.id == outages.c.region_id)
                  .join(below, below.path.startswith(outage_region.path))
                  .join(Contract, Contract.region_id == below.id)
-                 .where(~outages.c.named, _live(outages), _of_utility(outages.c.utility)))
+                 .where(~outages.c.named, _live(ctx, outages), _of_utility(outages.c.utility)))
     if flt.region_id:
         by_region = by_region.where(in_region(Contract.region_id, flt.region_id))
     by_region = ctx.scope(by_region, Contract.region_id)
@@ -231,7 +231,7 @@ def _covered(ctx, flt, outages):
     in the user's regions."""
     outage_region, below = aliased(Region), aliased(Region)
     covered = (select(outages.c.id.label("outage_id"), below.id.label("region_id"), outages.c.utility,
-                      func.date(outages.c.starts_at).label("day"), outages.c.planned, outages.c.seconds)
+                      tehran_date(ctx.dialect, outages.c.starts_at).label("day"), outages.c.planned, outages.c.seconds)
                .join(outage_region, outage_region.id == outages.c.region_id)
                .join(below, below.path.startswith(outage_region.path))
                .where(~outages.c.named))

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, select, text
+from sqlalchemy import Date, case, cast, func, select, text
 
 from core.jalali import tehran_day_start
 from core.regions import Region
@@ -26,6 +26,14 @@ def seconds_between(dialect: str, start, end):
     if dialect == "sqlite":
         return (func.julianday(end) - func.julianday(start)) * 86400.0
     return func.extract("epoch", end - start)
+
+
+def tehran_date(dialect: str, instant):
+    """The calendar day in Tehran of a timestamp expression (stored in UTC): an outage that began at 00:30 Tehran
+    time began on that day, not on the UTC day before. Iran keeps +03:30 all year (no daylight saving since 2022)."""
+    if dialect == "sqlite":
+        return func.date(instant, "+210 minutes")
+    return cast(func.timezone("Asia/Tehran", instant), Date)
 
 
 def day_bounds(date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:

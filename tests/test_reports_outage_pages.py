@@ -79,3 +79,25 @@ def test_a_page_read_the_cheap_way_equals_the_statements_page(session, demo, see
     assert [r["contract_id"] for r in shown.rows] == [r["contract_id"] for r in _both(session, w.admin, w, 1, 5,
                                                                                        **period)[1]]
     assert all(r["subscription_no"] and r["region"] for r in shown.rows)
+
+
+def test_a_contract_ended_yesterday_is_not_reached_by_an_outage_that_began_after_tehrans_midnight(session, demo):
+    """00:30 in Tehran is still the day before in UTC: the outage's day is Tehran's, for liveness as for the rows."""
+    _s1, _s2, region, _office = _regions(session)
+    w = World(contracts={}, points={}, meters={}, today=datetime.now(TEHRAN).date(),
+              now=datetime.now(UTC).replace(microsecond=0))
+    ended = _contract(session, w, "ended", region, "electricity", "residential", "پایان")
+    live = _contract(session, w, "live", region, "electricity", "residential", "جاری")
+    day = w.today - timedelta(days=5)
+    ended.end_date = day
+    after_midnight = datetime.combine(day + timedelta(days=1), datetime.min.time().replace(minute=30), TEHRAN)
+    before_midnight = datetime.combine(day, datetime.min.time().replace(hour=23, minute=0), TEHRAN)
+    for starts in (after_midnight, before_midnight):
+        session.add(Outage(utility="electricity", region_id=region.id, starts_at=starts.astimezone(UTC),
+                           ends_at=starts.astimezone(UTC) + timedelta(minutes=20), planned=False, cause="آزمایشی"))
+    session.flush()
+    filters = {"date_from": w.today - timedelta(days=10), "date_to": w.today, "region_id": region.id}
+    cheap, full = _both(session, demo["admin"], w, 1, 10, **filters)
+    assert cheap == full
+    assert {r["contract_id"]: (r["outages"], r["seconds"]) for r in full} == {
+        live.id: (2, 40 * 60), ended.id: (1, 20 * 60)}  # the ended contract: only the outage of its last day
