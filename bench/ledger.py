@@ -13,22 +13,47 @@ Set-up (a fresh database, migrations, demo data, contract accounts and their bil
 At the end the books are checked: every journal balances and each cached balance equals its postings.
 Targets (from the issue): >= 1,000 payments/s one by one; 100,000 lines in <= 30 s.
 
-Figures, 2026-11-28, PostgreSQL 15, synchronous_commit=on, 2 CPUs shared with other workers' tests and
-benchmarks (load average 4.5-6.4 throughout: wall times are several times what a quiet machine gives; compare
-the CPU figures), `bench/ledger.py --payments 2000 --lines 100000 --connections 1`:
+Figures, 2026-11-28, third session, PostgreSQL 15, synchronous_commit=on, 2 CPUs shared with other
+helpers' tests and benchmarks (load average 2.8 to 9 during the runs: the wall times follow the load more
+than the code; compare the CPU figures). `bench/ledger.py --payments 2000 --lines 100000 --connections 1`,
+the commit before this session's (old) and after it (new) run one after the other, each on a fresh
+database, in pairs (load at the start of each run):
 
-- one by one: 75 payments/s (13.35 ms each; CPU this process 3.57 ms, its backend 2.15 ms each) — NOT met.
-  Earlier, on a lighter load, the batch function path gave 326/s. On one database, old and new code
-  interleaved at load ~5: old 47-51/s (CPU 5.4-5.7 ms + backend 3.4-3.7 ms), new 66-81/s (3.9-4.1 + 2.5-2.6).
-  A payment alone now posts with one call of `ledger_post_payment` (migration 1ed9e7000003) on the driver's
-  cursor. Where the rest goes (load 4.0, 2,000 contracts; each piece timed around its call): 6 round trips
-  per payment, of which the ledger's own is one (plus the BEGIN psycopg sends before it):
-  pool pre-ping 0.97 ms (settings: pool_pre_ping), BEGIN + ledger_post_payment 3.52 ms, receiver
-  madam.wiring 1.62 ms (reads message_waits), receiver api.events 2.23 ms (reads webhook_subscriptions
-  through the ORM), COMMIT 3.65 ms (WAL flush, the deferred balance trigger). --without-receivers: 105/s,
-  CPU this process 1.91 ms, backend 2.23 ms.
-- bank file: 100,000 lines in 102 s at load 4.5-5.5 (25.4 s earlier on a lighter load); CPU this process
-  15.3 s, backend 29.7 s, as before this change (16.6 s / 31.3 s at load 5.8): the batch path is unchanged.
+    pair  load      one by one: payments/s  CPU process + backend ms   bank file s   CPU process + backend s
+    1     2.8/3.2   old 395   new 411       old 1.32+0.87  new 0.76+0.97   37.7 / 46.6*  9.5+20.1 / 8.8+21.9*
+    2     4.3/5.1   old 153   new 257       old 1.96+1.35  new 0.68+0.90   78.5 / 91.6*  11.3+31.4 / 9.6+31.1*
+    3     6.1/7.2   old  90   new 109       old 2.17+1.48  new 1.26+1.58   94.1 / 105.4  11.2+31.8 / 9.6+31.7
+    4     8.9/8.3   old  66   new 191       old 2.79+1.73  new 0.92+1.19   92.2 / 65.0   11.1+28.9 / 11.3+28.6
+    5     3.4/3.7   old 184   new 293       old 1.84+1.24  new 0.78+1.00   58.8 / 38.4   9.5+26.3 / 8.6+24.2
+
+    (* with a second parsing thread, since dropped; see below.) The same file again (all duplicates):
+    CPU this process 8.7-10.8 s old, 7.1-10.2 s new.
+
+- one by one: NOT met. This process's CPU per payment fell by 40-65% (1.3-2.8 ms -> 0.7-1.3 ms): a
+  payment now costs 3 round trips instead of 6 — BEGIN, one statement, COMMIT. The statement calls
+  `ledger_post_payment` and also answers what the two receivers of `payment_posted` used to read for
+  themselves (ledger.signals.payment_posted_reads: whether a procedure waits for the contract's money,
+  madam/wiring.py; whether an active webhook subscription wants payment.posted, api/events.py); there is
+  no pool pre-ping any more (madam/settings.py: pool_recycle, a dropped connection invalidates the pool).
+  What is left is the backend, ~0.9 ms a payment at load 3 (1.2-1.6 ms at load 7-9), and the commit's
+  WAL flush (0.2 ms on a quiet machine, 1-10 ms on this busy one). perf of the backend posting one by
+  one: PL/pgSQL 72% (of which index inserts 15%: ~30 index entries a payment — journals 5, postings 6,
+  the balance update 7 because `ix_report_accounts_kind_balance` holds the balance so it is never a HOT
+  update, allocations 3, payments 4, audit 5; executor start-up of its 11 statements and of the
+  foreign-key checks' queries 13%; foreign-key checks 10%, 7 a payment), commit 17% (WAL flush 9%, the
+  deferred balance trigger 5%). Rewriting the function as 3 statements (one CTE writing postings,
+  balance, allocations, payment and audit) did not lower its CPU measurably (six interleaved runs each, in
+  one transaction: 0.54-0.89 ms new vs 0.46-0.78 ms old; with plan_cache_mode=force_generic_plan
+  0.60-0.77 vs 0.61-0.87) and was not kept. 1,000/s needs ~1 ms in all; this process ~0.7 ms + backend
+  ~0.9 ms + the commit's flush make ~1.8 ms, so roughly 500-600/s on a quiet machine as the schema stands.
+- bank file: NOT met on this machine (38.4 s new at load 3.7, 65-105 s at load 4-9). Backend 20-24 s at
+  load 3 (29-32 s at load 6-9), unchanged: perf of the backend during the import: index inserts 34%,
+  foreign-key checks 21%, claiming the journals 17%, the deferred per-row balance trigger 8.5%; and the
+  open charges' allocation sums grow with the bench's 50 payments to each bill. This
+  process: a line's Jalali date is now converted once per distinct date (the conversion cost more than
+  the rest of the line's parsing). Parsing the next chunk in a second thread while the database posts
+  the current one did not help here (no idle core at load 3-9: ABBA at load ~7, 63.5 s with the thread
+  vs 57.7 s without) and was dropped; on a quiet machine it would hide most of this process's ~9 s.
 
 Every posted payment sends `payment_posted`, whose receivers (the engine, see madam/wiring.py) run in
 the same transaction; their time is part of the figures. `--without-receivers` disconnects them to show
@@ -66,7 +91,7 @@ from ledger.bank_file import import_bank_file  # noqa: E402
 from ledger.bills import post_bill  # noqa: E402
 from ledger.models import Account, AccountKind, Posting  # noqa: E402
 from ledger.payments import PaymentRequest, post_payment  # noqa: E402
-from ledger.signals import payment_posted  # noqa: E402
+from ledger.signals import payment_posted, payment_posted_reads  # noqa: E402
 from madam.app import create_app  # noqa: E402
 from madam.demo import load_demo  # noqa: E402
 
@@ -197,6 +222,7 @@ def concurrently(url: str, count: int, contracts: int, workers: int, without_rec
 def disconnect_receivers() -> None:
     for receiver in list(payment_posted.receivers.values()):
         payment_posted.disconnect(receiver)
+    payment_posted_reads.clear()  # and what they asked the posting statement to read
 
 
 def bank_file(lines: int, contracts: int) -> str:
