@@ -42,7 +42,13 @@ the backends); quotes remember each period's segments and each relabelled calcul
 literals; IN lists of 2,000 parameters became one array.
 Where the backends' time goes now (perf, 30 s of a 200k run): COPY 62%, of which the foreign-key checks
 (SPI per row: 22 a bill, 12.6 of them the postings') ~35% of the whole, index inserts ~25%; the balance
-check is no longer visible. MISSED: ~1,000 us of CPU a bill against the ~600 us two cores allow at 3,300/s.
+check is no longer visible.
+`--contracts 1000000 --naive 1000` after (load 2.5 at the start, 3.3 at the end): 994,025 bills in 699 s
+= 1,423 bills/s (was 1,137 in 874 s at load 1.0); workers 453 us/bill, backends 460 us/bill (the run had
+~1.3 of the 2 cores); peak worker RSS 290 MB; naive 31.0 bills/s (46x); books balanced, one bill each.
+MISSED: ~910 us of CPU a bill against the ~600 us two cores allow at 3,300/s; even with the machine to
+itself this would be ~2,200 bills/s. What is left is mostly the rows themselves (foreign-key checks and
+index inserts of 11 rows a bill) and ~450 us of Python a bill spread thinly (COPY formatting, drafts, JSON).
 
 Run from the repository root (it drops and recreates the database it is given):
 
