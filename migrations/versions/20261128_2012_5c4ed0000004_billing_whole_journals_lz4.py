@@ -1,7 +1,7 @@
 """billing: a billing run's postings checked once per statement (whole journals); bills' JSON compressed with lz4
 
 Revision ID: 5c4ed0000004
-Revises: 5c4ed0000003
+Revises: 5c4ed0000001
 Create Date: 2026-11-28 20:12:00
 
 The deferred constraint trigger `ledger_postings_balance` sums a journal's postings once for every posting
@@ -19,7 +19,7 @@ cheaper for about the same size. Only new values are affected (where the server 
 from alembic import op
 
 revision = "5c4ed0000004"
-down_revision = "5c4ed0000003"
+down_revision = "5c4ed0000001"
 branch_labels = None
 depends_on = None
 
