@@ -159,24 +159,17 @@ def preview(session, run: BillingRun) -> dict:
     )
     flagged = period_readings.where(cast(MeterReading.flags, String) != "[]", MeterReading.override_reason == "")
     billed = select(Bill.contract_id).where(Bill.period == run.period, Bill.status == BillStatus.ISSUED)
-    published = (
-        select(TariffType.slug)
-        .join(TariffVersion, TariffVersion.tariff_type_id == TariffType.id)
-        .where(
-            TariffType.utility == run.utility,
-            TariffVersion.status == VersionStatus.PUBLISHED,
-            TariffVersion.effective_from <= run.period_end,
+
+    def published(column):  # a contract names its tariff type by slug or by code
+        return (
+            select(column)
+            .join(TariffVersion, TariffVersion.tariff_type_id == TariffType.id)
+            .where(
+                TariffType.utility == run.utility,
+                TariffVersion.status == VersionStatus.PUBLISHED,
+                TariffVersion.effective_from <= run.period_end,
+            )
         )
-    )
-    published_codes = (
-        select(TariffType.code)
-        .join(TariffVersion, TariffVersion.tariff_type_id == TariffType.id)
-        .where(
-            TariffType.utility == run.utility,
-            TariffVersion.status == VersionStatus.PUBLISHED,
-            TariffVersion.effective_from <= run.period_end,
-        )
-    )
 
     def count(*where) -> int:
         return session.scalar(select(func.count()).select_from(Contract).where(Contract.id.in_(in_run), *where)) or 0
@@ -186,7 +179,8 @@ def preview(session, run: BillingRun) -> dict:
         "billing.no_new_reading": count(Contract.id.not_in(period_readings), Contract.id.not_in(billed)),
         "billing.reading_flagged": count(Contract.id.in_(flagged), Contract.id.not_in(billed)),
         "billing.tariff_missing": count(
-            Contract.tariff_type.not_in(published), Contract.tariff_type.not_in(published_codes)
+            Contract.tariff_type.not_in(published(TariffType.slug)),
+            Contract.tariff_type.not_in(published(TariffType.code)),
         ),
     }
     ready = session.scalars(
