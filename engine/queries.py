@@ -5,11 +5,13 @@ from datetime import timedelta
 
 from sqlalchemy import and_, bindparam, case, false, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import aliased, defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.accounts import Assignment, Role
 from core.db import utcnow
 from core.permissions import role_region_ids
 from core.regions import Region
+from engine import fastsql, step_sql
 from engine.models import Instance, InstanceEvent, ProcessVersion, WorkItem, WorkItemStatus
 
 DUE_SOON = timedelta(hours=4)
@@ -29,6 +31,45 @@ def reachable_by(session, user):
     """Items the user may look at: theirs, or for a role they hold in the item's region, whatever the state."""
     return or_(WorkItem.assignee_id == user.id, WorkItem.claimed_by_id == user.id,
                WorkItem.completed_by_id == user.id, _role_scope(session, user))
+
+
+def item_with_reach(session, user, item_id: int) -> tuple[WorkItem, bool] | None:
+    """A work item with its instance loaded, and whether it is `reachable_by` the user; None: no such item. On
+    PostgreSQL one prepared statement (the item's page and every action on it begin here)."""
+    session = fastsql.real_session(session)
+    if not fastsql.on_postgresql(session):
+        item = session.get(WorkItem, item_id)
+        if item is None:
+            return None
+        reachable = session.scalar(select(WorkItem.id).where(WorkItem.id == item_id, reachable_by(session, user)))
+        item.instance  # noqa: B018 - loaded here, as the statement above loads it
+        return item, reachable is not None
+    if session.autoflush:
+        session.flush()  # as the ORM's get would autoflush before reading
+    row = fastsql.execute(session, _ITEM_WITH_REACH, {"item_id": item_id, "user_id": user.id}).fetchone()
+    if row is None:
+        return None
+    item_end = len(step_sql.ITEM_COLUMNS)
+    instance_end = item_end + len(step_sql.INSTANCE_COLUMNS)
+    item = fastsql.adopt(session, WorkItem, dict(zip(step_sql.ITEM_COLUMNS, row[:item_end], strict=True)))
+    instance = fastsql.adopt(session, Instance,
+                             dict(zip(step_sql.INSTANCE_COLUMNS, row[item_end:instance_end], strict=True)))
+    set_committed_value(item, "instance", instance)
+    return item, bool(row[instance_end])  # NULL: none of her own, and no role of hers
+
+
+# reachable_by in SQL: the user's own item (referred to, claimed or completed by her), or one for a role she holds
+# in the item's region or in a region above it.
+_ITEM_WITH_REACH = step_sql.psycopg_placeholders(f"""
+SELECT {", ".join(f"w.{name}" for name in step_sql.ITEM_COLUMNS)},
+       {", ".join(f"i.{name}" for name in step_sql.INSTANCE_COLUMNS)},
+       (CAST(:user_id AS integer) IN (w.assignee_id, w.claimed_by_id, w.completed_by_id)
+        OR EXISTS (SELECT FROM assignments JOIN roles ON assignments.role_id = roles.id
+                        JOIN regions ON assignments.region_id = regions.id JOIN regions AS here ON here.id = w.region_id
+                   WHERE assignments.user_id = CAST(:user_id AS integer) AND roles.code = w.role_code
+                         AND here.path LIKE regions.path || '%'))
+FROM work_items AS w JOIN process_instances AS i ON i.id = w.instance_id
+WHERE w.id = CAST(:item_id AS bigint)""")  # noqa: S608 - column names from the models only
 
 
 def offered_to(session, user):

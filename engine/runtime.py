@@ -18,7 +18,7 @@ from core.db import utcnow
 from core.errors import Conflict, DomainError
 from core.jalali import as_tehran
 from core.regions import Region
-from engine import fastsql, state, step_sql
+from engine import fastsql, signals, state, step_sql
 from engine.catalogue import catches_events, latest_version
 from engine.events import event_row, jsonable, record
 from engine.models import (
@@ -259,18 +259,28 @@ def _finish(session, instance: Instance, workflow, writes: StepWrites | None = N
     row["state"], row["last_progress_at"] = stored, now
     row["error_task"], row["error_message"] = error or (None, None)
     done = writes.completed_item
+    completing = row.get("status") == InstanceStatus.COMPLETED
     if fastsql.on_postgresql(session) and not (done is not None and done[0].task_id in ready):
-        # The instance's completion goes through the ORM's flush, where the webhooks hear of it.
-        through_orm = row.get("status") == InstanceStatus.COMPLETED
-        _write_at_once(session, instance, now, new_items, writes, None if through_orm else row)
+        opened, reads = _write_at_once(session, instance, now, new_items, writes, row, completing)
     else:
-        through_orm = True
-        _write_apart(session, instance, now, ready, new_items, writes)
-    if through_orm:
+        opened, reads = _write_apart(session, instance, now, ready, new_items, writes), None
         for key, value in row.items():
             setattr(instance, key, value)
         session.flush()
+    session.info[_OPENED] = (instance.id, opened)
     state.checkin(session, instance, workflow, stored)
+    if completing:  # the row is written: receivers (the webhooks) see it completed
+        signals.instance_completed.send(None, session=session, instance=instance, reads=reads)
+
+
+_OPENED = "madam_engine_opened_items"  # session.info: (instance id, ids of the work items its latest step opened)
+
+
+def opened_items(session, instance_id: int) -> list[int]:
+    """The ids of the work items that the session's latest step opened, if that step was the instance's (an
+    item still open from before is not among them): where its next action is, without reading for it."""
+    instance_of, ids = fastsql.real_session(session).info.get(_OPENED, (None, []))
+    return list(ids) if instance_of == instance_id else []
 
 
 def _write_apart(session, instance: Instance, now, ready: dict, new_items: list, writes: StepWrites) -> None:
@@ -285,6 +295,7 @@ def _write_apart(session, instance: Instance, now, ready: dict, new_items: list,
         if task_id not in ready:
             item.status = WorkItemStatus.CANCELLED
     new_items = [item for item in new_items if item["task_id"] not in open_items]
+    ids = []
     if new_items:
         ids = session.execute(_INSERT_ITEMS, new_items).scalars().all()
         for item_id, item in zip(ids, new_items, strict=True):
@@ -294,16 +305,18 @@ def _write_apart(session, instance: Instance, now, ready: dict, new_items: list,
                         [{**event, "data": jsonable(event["data"])} for event in writes.events])
     if writes.runs:
         session.execute(insert(OperationRun.__table__), writes.runs)
+    return sorted(ids)
 
 
-def _write_at_once(session, instance: Instance, now, new_items: list, writes: StepWrites, row: dict | None) -> None:
-    """`row`: the instance's new values, or None when the ORM writes them."""
+def _write_at_once(session, instance: Instance, now, new_items: list, writes: StepWrites, row: dict,
+                   completing: bool) -> tuple[list[int], dict | None]:
+    """`row`: the instance's new values; `completing`: they complete it (the statement then makes the reads the
+    receivers of `signals.instance_completed` asked for). Returns the ids of the items opened, and those reads."""
     session.flush()  # whatever the caller changed through the ORM goes first, as an autoflush would
     done = writes.completed_item
     params = {"instance_id": instance.id, "region_id": instance.region_id, "now": now, "fan_out": MAX_FAN_OUT}
-    if row is not None:
-        params.update(lock_version=instance.lock_version, status=str(row.get("status", instance.status)),
-                      state=row["state"], error_task=row["error_task"], error_message=row["error_message"])
+    params.update(lock_version=instance.lock_version, status=str(row.get("status", instance.status)),
+                  state=row["state"], error_task=row["error_task"], error_message=row["error_message"])
     if done is not None:
         params["done_id"], params["done_by"] = done[0].id, done[1]
     for i, item in enumerate(new_items):
@@ -314,14 +327,15 @@ def _write_at_once(session, instance: Instance, now, new_items: list, writes: St
     for i, run in enumerate(writes.runs):
         params.update((f"r{i}_{name}", run[name]) for name, _kind in step_sql.RUN_COLUMNS if name != "result")
         params[f"r{i}_result"] = _json_text(run["result"])
-    shape = (row is not None, done is not None, len(new_items), len(writes.events), len(writes.runs))
-    lock_version, completed = fastsql.execute(session, step_sql.step_sql(shape), params).fetchone()
-    if row is not None:
-        if lock_version is None:  # the row lock makes this impossible; the optimistic check stays all the same
-            raise Conflict("instance.changed")
-        # The ORM's copy of the row as written (nothing left for its flush to write).
-        for key, value in (*row.items(), ("lock_version", lock_version)):
-            set_committed_value(instance, key, value)
+    wanted = tuple(signals.instance_completed_reads.items()) if completing else ()
+    shape = (True, done is not None, len(new_items), len(writes.events), len(writes.runs),
+             tuple(expression for _name, expression in wanted) if completing else None)
+    lock_version, completed, opened, *values = fastsql.execute(session, step_sql.step_sql(shape), params).fetchone()
+    if lock_version is None:  # the row lock makes this impossible; the optimistic check stays all the same
+        raise Conflict("instance.changed")
+    # The ORM's copy of the row as written (nothing left for its flush to write).
+    for key, value in (*row.items(), ("lock_version", lock_version)):
+        set_committed_value(instance, key, value)
     if done is not None:
         item, user_id = done
         if not completed:
@@ -335,6 +349,8 @@ def _write_at_once(session, instance: Instance, now, new_items: list, writes: St
         if (type(obj) is WorkItem and obj.__dict__.get("instance_id") == instance.id
                 and (done is None or obj is not done[0])):
             session.expire(obj, ["status"])
+    reads = {name: value for (name, _expression), value in zip(wanted, values, strict=True)} if completing else None
+    return opened or [], reads
 
 
 def _json_text(value) -> str:

@@ -60,15 +60,18 @@ SELECT {_select_list("instance", INSTANCE_COLUMNS)}, {_select_list("version", VE
 FROM instance, version""")  # noqa: S608
 
 
-# PostgreSQL: a step's writes in one statement: the instance row (state, status, version; a completion of the
-# instance goes through the ORM instead), the item completed, the open items no longer ready cancelled, the
+# PostgreSQL: a step's writes in one statement: the instance row (state, status, version; and when the step
+# completes the instance, its completed_at and the reads `engine.signals.instance_completed_reads` asks for,
+# evaluated in the same statement), the item completed, the open items no longer ready cancelled, the
 # newly ready ones inserted (an item still open is left as it is: ON CONFLICT on the partial unique index of
 # open items), a notice to every holder of a new item's role in its region (as notifications.notify_role
-# does), the events, the operations' runs. The instance is locked: nothing else changes its items meanwhile.
-# One statement text per shape (item completed or not; how many new items, events and runs), every value a
+# does), the events, the operations' runs; it returns the ids of the items it opened. The instance is locked:
+# nothing else changes its items meanwhile.
+# One statement text per shape (item completed or not; how many new items, events and runs; the completion's
+# reads), every value a
 # typed parameter, so that PostgreSQL's generic plan of the prepared statement estimates what a custom plan
 # would and is chosen: the statement is then planned once per connection, not at every step.
-_STEP_SQL: dict[tuple[bool, bool, int, int, int], str] = {}
+_STEP_SQL: dict[tuple[bool, bool, int, int, int, tuple[str, ...] | None], str] = {}
 NEW_ITEM_COLUMNS = (
     ("task_id", "varchar"),
     ("task_name", "varchar"),
@@ -96,11 +99,13 @@ def _values(prefix: str, count: int, columns) -> str:
     )
 
 
-def step_sql(shape: tuple[bool, bool, int, int, int]):
+def step_sql(shape: tuple[bool, bool, int, int, int, tuple[str, ...] | None]):
+    """`shape`: (the instance row written, an item completed, new items, events, runs, and when the step
+    completes the instance the SQL expressions to read with it, else None)."""
     statement = _STEP_SQL.get(shape)
     if statement is not None:
         return statement
-    with_instance, done, new, events, runs = shape
+    with_instance, done, new, events, runs, completion_reads = shape
     ctes = []
     if done:
         ctes.append("""done AS (
@@ -147,14 +152,17 @@ def step_sql(shape: tuple[bool, bool, int, int, int]):
     SELECT CAST(:instance_id AS bigint), r.task_id, r.operation, r.result, r.at
     FROM (VALUES {_values("r", runs, RUN_COLUMNS)}) AS r(task_id, operation, result, at))""")  # noqa: S608
     if with_instance:
-        ctes.append("""instance AS (
+        completed_at = " completed_at = :now," if completion_reads is not None else ""
+        ctes.append(f"""instance AS (
     UPDATE process_instances SET state = :state, status = CAST(:status AS varchar),
-           lock_version = lock_version + 1, last_progress_at = :now,
+           lock_version = lock_version + 1, last_progress_at = :now,{completed_at}
            error_task = CAST(:error_task AS varchar), error_message = CAST(:error_message AS text)
     WHERE id = CAST(:instance_id AS bigint) AND lock_version = CAST(:lock_version AS integer)
-    RETURNING lock_version)""")
+    RETURNING lock_version)""")  # noqa: S608
     version = "(SELECT lock_version FROM instance)" if with_instance else "NULL"
     completed = "(SELECT count(*) FROM done)" if done else "1"
-    query = f"SELECT {version}, {completed}"
+    opened = "(SELECT array_agg(id ORDER BY id) FROM new)" if new else "NULL"
+    reads = "".join(f", ({expression})" for expression in completion_reads or ())
+    query = f"SELECT {version}, {completed}, {opened}{reads}"
     statement = _STEP_SQL[shape] = psycopg_placeholders("WITH " + ",\n".join(ctes) + "\n" + query)
     return statement

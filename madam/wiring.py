@@ -82,4 +82,4 @@ def connect() -> None:
         event.listen(Session, "after_flush", _forget_payment_waits)
     contract_opened.connect(on_contract_opened, weak=False)
     run_finished.connect(on_run_finished, weak=False)
-    api_events.connect()  # webhooks: a payment posted, a request completed (an instance's status in a flush)
+    api_events.connect()  # webhooks: a payment posted, a request completed (the engine's signal), a bill issued

@@ -9,7 +9,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from api import webhooks
 from api.models import WebhookDelivery
@@ -140,6 +140,32 @@ def test_a_completed_request_is_an_event_and_a_rolled_back_one_sends_nothing(ses
     assert delivered.status == "delivered"
     sent = json.loads(hook.received[0][1])
     assert sent["event"] == "request.completed" and sent["data"]["business_key"] == instance.business_key
+
+
+def test_a_completed_request_nobody_subscribed_to_queues_nothing_and_asks_no_query_of_its_own(session, demo):
+    webhooks.subscribe(session, None, "http://127.0.0.1:9/payments", ["payment.posted"])  # another event
+    deploy_test_request(session, demo["analyst"])
+    instance = runtime.start_instance(session, demo["clerk"], "test_request", region(session, "shiraz-1"))
+    [first] = runtime.opened_items(session, instance.id)
+    cartable.complete(session, demo["clerk"], first, {"capacity": 0})
+    [second] = runtime.opened_items(session, instance.id)
+    session.commit()  # a new transaction: the subscriptions are not cached any more
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(session.get_bind(), "before_cursor_execute", seen)
+    try:
+        cartable.complete(session, demo["engineer"], second, {"approved": True})
+        session.commit()
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", seen)
+    assert instance.status == "completed" and instance.completed_at is not None
+    assert session.scalars(select(WebhookDelivery)).all() == []
+    # The step's own statement read whether anyone wants request.completed (its prepared statements run
+    # on the driver, not through SQLAlchemy): nothing else was asked.
+    assert not [s for s in statements if "webhook_subscriptions" in s]
 
 
 def test_events_of_a_clients_subscription_stay_in_its_regions(session, demo, receiver):

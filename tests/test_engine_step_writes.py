@@ -76,6 +76,7 @@ def test_an_item_still_ready_stays_as_it_is_and_the_completed_one_lands_with_its
                                       data={"capacity": 5})
     items = _items(session, instance)
     assert set(items) == {"register", "approve"} and {i.status for i in items.values()} == {"open"}
+    assert runtime.opened_items(session, instance.id) == sorted(item.id for item in items.values())
     assert {items["register"].role_code, items["approve"].role_code} == {"counter_clerk", "engineer"}
     notices = _notices(session, instance)
     assert notices >= 2  # each new item told its role's holders in the region
@@ -85,6 +86,7 @@ def test_an_item_still_ready_stays_as_it_is_and_the_completed_one_lands_with_its
     after = _items(session, instance)
     assert after["approve"].id == items["approve"].id and after["approve"].status == "open"  # left as it was
     assert len(after) == 2 and _notices(session, instance) == notices  # no second item, no second notice
+    assert runtime.opened_items(session, instance.id) == []  # the one still open was opened before
     assert instance.status == "running"
     completed = session.scalar(select(InstanceEvent).where(InstanceEvent.instance_id == instance.id,
                                                            InstanceEvent.action == "completed"))
@@ -93,6 +95,8 @@ def test_an_item_still_ready_stays_as_it_is_and_the_completed_one_lands_with_its
     version = instance.lock_version
     cartable.complete(session, demo["engineer"], items["approve"].id, {"approved": True})
     assert instance.status == "completed" and instance.lock_version == version + 1
+    session.expire_all()  # as stored: the completion was written with the step's other writes
+    assert (instance.status, instance.lock_version) == ("completed", version + 1) and instance.completed_at
     assert {i.status for i in _items(session, instance).values()} == {"completed"}
     actions = [e.action for e in session.scalars(select(InstanceEvent).where(
         InstanceEvent.instance_id == instance.id).order_by(InstanceEvent.id))]

@@ -14,6 +14,7 @@ from core.auth import normalize_username
 from core.db import db, utcnow
 from core.errors import DomainError
 from core.messages import message_for
+from core.permissions import has_permission
 from core.regions import Region
 from engine import cartable, notifications, queries, state
 from engine.formschema import validate_submission
@@ -75,15 +76,23 @@ def _users_of(rows):
 
 def _item_for_me(item_id: int) -> WorkItem:
     """The item, if it is offered to me (or I administer instances); 404 otherwise, never a leak."""
-    item = db.session.get(WorkItem, item_id)
+    item = item_for(db.session, current_user, item_id)
     if item is None:
         abort(404)
-    reachable = db.session.scalar(select(WorkItem.id).where(WorkItem.id == item_id,
-                                                            queries.reachable_by(db.session, current_user)))
-    mine = item.instance.initiator_id == current_user.id
-    if not (reachable or mine or can(p.INSTANCES_ADMIN, db.session.get(Region, item.region_id))):
-        abort(404)
     return item
+
+
+def item_for(session, user, item_id: int) -> WorkItem | None:
+    """The item (its instance loaded) if the user may see it: reachable by her, or of a case she started, or she
+    administers instances in its region; None otherwise. Every task page and action on an item begins here (on
+    PostgreSQL one statement; bench/engine.py calls it as the web edge does)."""
+    found = queries.item_with_reach(session, user, item_id)
+    if found is None:
+        return None
+    item, reachable = found
+    if reachable or item.instance.initiator_id == user.id:
+        return item
+    return item if has_permission(session, user, p.INSTANCES_ADMIN, session.get(Region, item.region_id)) else None
 
 
 def _schema(item: WorkItem) -> dict:
