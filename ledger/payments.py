@@ -168,10 +168,13 @@ def _fetch_one(session, sql: str, params: tuple) -> tuple:
     OperationalError, ...), and a connection the server dropped makes the pool replace every connection
     opened before it (no ping is made before a checkout: see madam.settings)."""
     connection = session.connection()
-    cursor = connection.connection.dbapi_connection.cursor()
+    driver_connection = connection.connection.dbapi_connection
+    cursor = driver_connection.cursor()
     try:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
+        # In a pipeline psycopg sends the transaction's BEGIN with the statement: one round trip, not two.
+        with driver_connection.pipeline():
+            cursor.execute(sql, params)
+            return cursor.fetchone()
     except connection.dialect.loaded_dbapi.Error as error:
         connection._handle_dbapi_exception(error, sql, params, cursor, None)
         raise  # not reached: the line above raises SQLAlchemy's exception
