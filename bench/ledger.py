@@ -68,6 +68,14 @@ At the end of the session, on a quiet machine (load 0.7-0.9), `--payments 2000 -
 the same kind of machine; bank file 100,000 lines in 33.9 s (CPU process 9.7 s, backend 24.0 s; was 35-45 s), the
 same file again 13.4 s; books exact. Both targets MISSED (1,000/s; 30 s).
 
+Fourth session (2026-11-28, a faster machine: AMD EPYC, 2 cores; the same code gave 945 payments/s at load 3.3
+where the earlier machine gave 554 quiet). `--waiting N` (default 20,000) now leaves N procedures waiting for a
+payment from contracts the benchmark does not pay, as a utility has (new connections waiting for their fee):
+every payment asks whether a procedure waits for its contract. Without an index of their own for (name,
+contract) PostgreSQL scanned all the waits: `--payments 3000 --lines 1000`, ABAB at load 3.6-5.0, backend CPU
+2.75 / 2.89 ms a payment before (migration 5c4ed0000006 absent) and 0.82 / 0.66 ms after. A payment's statement
+now also goes in a psycopg pipeline, so its transaction's BEGIN travels with it (a round trip less).
+
 Run from the repository root (it drops and recreates the database it is given, and drops it at the end):
 
     .venv/bin/python bench/ledger.py --payments 2000 --lines 20000
@@ -102,6 +110,7 @@ from ledger.payments import PaymentRequest, post_payment  # noqa: E402
 from ledger.signals import payment_posted, payment_posted_reads  # noqa: E402
 from madam.app import create_app  # noqa: E402
 from madam.demo import load_demo  # noqa: E402
+from madam.wiring import PAYMENT_MESSAGE  # noqa: E402
 
 BILL = 100_000_000  # each contract's open bill, larger than all it is paid
 FIRST_CONTRACT = 1_000_001  # past the demo's own contracts (they have accounts too)
@@ -118,7 +127,7 @@ def admin_sql(url: str, *statements: str) -> None:
             conn.execute(statement.format(name=name))
 
 
-def set_up(url: str, contracts: int, synchronous_commit: str = "on"):
+def set_up(url: str, contracts: int, synchronous_commit: str = "on", waiting: int = 0):
     admin_sql(url, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', 'CREATE DATABASE "{name}"',
               'ALTER DATABASE "{name}" SET synchronous_commit = ' + ("off" if synchronous_commit == "off" else "on"))
     app = create_app({"TESTING": False}, env={"MADAM_DATABASE_URL": url, "MADAM_DATA_DIR": tempfile.mkdtemp()})
@@ -130,6 +139,7 @@ def set_up(url: str, contracts: int, synchronous_commit: str = "on"):
             {"code": f"receivable:{n}", "kind": AccountKind.RECEIVABLE, "contract_id": n, "region_id": region_id,
              "bill_id": bill_id(n), "balance": 0} for n in contract_ids(contracts)])
         db.session.commit()
+        add_waiting_procedures(db.session, waiting, region_id)
         started = time.perf_counter()
         for n in contract_ids(contracts):
             post_bill(db.session, None, n, bill_id=bill_id(n), period="1403/12", issued_on=PAID_ON,
@@ -137,6 +147,28 @@ def set_up(url: str, contracts: int, synchronous_commit: str = "on"):
             db.session.commit()
         bills_s = time.perf_counter() - started
     return app, bills_s
+
+
+def add_waiting_procedures(session, count: int, region_id: int) -> None:
+    """`count` procedures waiting for a payment (a new connection's fee, say) from contracts that the
+    benchmark does not pay: every payment asks whether one waits for its contract, as in production."""
+    if not count:
+        return
+    session.execute(text(
+        "INSERT INTO process_versions (process_key, version, name, content_hash, bpmn, forms, spec, source, "
+        "deployed_at) VALUES ('bench_waiting', 1, 'bench', 'bench', '', '{}', '{}', 'bench', now())"))
+    session.execute(text(
+        "INSERT INTO process_instances (version_id, process_key, business_key, status, region_id, contract_id, "
+        "state, lock_version, created_at, last_progress_at) "
+        "SELECT (SELECT id FROM process_versions WHERE process_key = 'bench_waiting'), 'bench_waiting', "
+        "'W' || g, 'waiting', :region, :first + g, '', 1, now(), now() FROM generate_series(1, :count) g"),
+        {"region": region_id, "first": FIRST_CONTRACT + 10_000_000, "count": count})
+    session.execute(text(
+        "INSERT INTO message_waits (instance_id, task_id, name, business_key, contract_id, created_at) "
+        "SELECT id, 'fee', :name, business_key, contract_id, now() FROM process_instances "
+        "WHERE process_key = 'bench_waiting'"), {"name": PAYMENT_MESSAGE})
+    session.execute(text("ANALYZE message_waits"))
+    session.commit()
 
 
 def contract_ids(contracts: int) -> range:
@@ -279,17 +311,20 @@ def main(argv=None) -> int:
                         help="also post the payments one by one from this many processes at once")
     parser.add_argument("--without-receivers", action="store_true",
                         help="diagnostic: disconnect payment_posted's receivers (the engine's) to see the ledger alone")
+    parser.add_argument("--waiting", type=int, default=20_000,
+                        help="procedures waiting for a payment from other contracts (each payment asks)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args(argv)
     url = args.database_url
-    app, bills_s = set_up(url, args.contracts, args.synchronous_commit)
+    app, bills_s = set_up(url, args.contracts, args.synchronous_commit, args.waiting)
     if args.without_receivers:
         disconnect_receivers()
     try:
         with app.app_context():
             pg = db.session.scalar(text("SHOW server_version"))
             sync = db.session.scalar(text("SHOW synchronous_commit"))
-        print(f"PostgreSQL {pg} (synchronous_commit={sync}), {args.contracts} contracts, each with an open bill; "
+        print(f"PostgreSQL {pg} (synchronous_commit={sync}), {args.contracts} contracts, each with an open bill, "
+              f"{args.waiting:,} procedures waiting for other contracts' payments; "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
               f"{'; payment_posted receivers DISCONNECTED (diagnostic)' if args.without_receivers else ''}")
         print(f"set-up: {args.contracts} bills posted one by one in {bills_s:.1f} s "

@@ -144,8 +144,10 @@ class MessageWait(Base):
     """An instance waiting for a named message, correlated by its business key or its contract."""
 
     __tablename__ = "message_waits"
-    __table_args__ = (UniqueConstraint("instance_id", "task_id"), Index("ix_message_waits_lookup", "name",
-                                                                         "business_key", "contract_id"))
+    __table_args__ = (UniqueConstraint("instance_id", "task_id"),
+                      Index("ix_message_waits_lookup", "name", "business_key", "contract_id"),
+                      # every posted payment asks whether a procedure waits for its contract
+                      Index("ix_message_waits_contract", "name", "contract_id"))
 
     id: Mapped[int] = mapped_column(BIGINT, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
