@@ -593,7 +593,7 @@ def bill_chunk(
             outcome[contract_id] = Skipped(error.code, detail_of(error)[:300])
             continue
         entries[contract_id] = (draft, entry, sequence)
-    posted = post_bills(session, actor, [entry for _draft, entry, _seq in entries.values()], checks)
+    posted = post_bills(session, actor, [entry for _draft, entry, _seq in entries.values()], checks, audited=False)
     written = []
     for contract_id, (draft, entry, sequence) in entries.items():
         result = posted[contract_id]
@@ -676,6 +676,8 @@ def _write_bills(session, actor, run, written) -> dict[int, Billed]:
                     "period": draft.period,
                     "payable": calculated.payable,
                     "journal_id": posted.journal_id,
+                    "bill_id": source.bill_id,
+                    "amount": posted.charged,
                 },
             )
         )

@@ -195,7 +195,7 @@ def issue(session, actor, contract_id: int, *, issued_on: date, due_days: int = 
     posted = post_bill(session, actor, contract.id, bill_id=contract.bill_id, period=draft.period, issued_on=issued_on,
                        due_on=due_on, lines=calculated.ledger_lines(), vat=calculated.vat,
                        levies=dict(calculated.levies), payment_id=payment_id,
-                       key=f"billing:{contract.id}:{draft.period}:{sequence}")
+                       key=f"billing:{contract.id}:{draft.period}:{sequence}", audited=False)
     if not posted.new:
         raise Conflict("billing.already_billed", period=draft.period)
     bill = Bill(contract_id=contract.id, region_id=contract.region_id, tariff_type_id=draft.tariff_type.id,
@@ -213,8 +213,9 @@ def issue(session, actor, contract_id: int, *, issued_on: date, due_days: int = 
         for reading in session.scalars(select(MeterReading).where(MeterReading.id.in_(register["reading_ids"]))):
             reading.bill_id = bill.id
     session.flush()
+    # the one audit row of a bill and its journal: what the journal's own row would say is here too
     audit(session, actor, "billing.bill_issued", bill, contract_id=contract.id, period=draft.period,
-          payable=calculated.payable, journal_id=posted.journal_id)
+          payable=calculated.payable, journal_id=posted.journal_id, bill_id=contract.bill_id, amount=posted.charged)
     return bill
 
 

@@ -144,12 +144,13 @@ def check_entry(entry: BillEntry) -> tuple[str, str, int, int, int]:
 
 
 def post_bills(
-    session, actor, entries: list[BillEntry], checked: dict[str, tuple] | None = None
+    session, actor, entries: list[BillEntry], checked: dict[str, tuple] | None = None, audited: bool = True
 ) -> dict[int, BatchPosted | DomainError]:
     """Post each entry (at most one per contract) as its bill's journal. {contract id: BatchPosted}, or the
     DomainError `post_bill` would have raised for it — `Conflict("ledger.key_taken")` when its key was posted
     before with the same fingerprint (post_bill's replay), `ledger.idempotency_conflict` when differently.
-    `checked` holds `check_entry`'s result by entry key for the entries the caller checked already."""
+    `checked` holds `check_entry`'s result by entry key for the entries the caller checked already.
+    `audited=False`: no audit row per journal (post_bill's `audited`: the caller's own names the journal)."""
     if len({e.account.contract_id for e in entries}) != len(entries):
         raise ValueError("one bill per contract in a batch")
     checked = checked or {}
@@ -230,19 +231,20 @@ def post_bills(
         excess = max(account.balance, 0) + charged - max(account.balance + charged, 0)
         if excess > 0:
             credit[account.id] = (journal_id, excess)
-        audits.append(
-            (
-                journal_id,
-                {
-                    "contract_id": account.contract_id,
-                    "kind": JournalKind.BILL.value,
-                    "amount": charged,
-                    "reason": f"{entry.period} {bill_id}",
-                    "bill_id": bill_id,
-                    "period": entry.period,
-                },
+        if audited:
+            audits.append(
+                (
+                    journal_id,
+                    {
+                        "contract_id": account.contract_id,
+                        "kind": JournalKind.BILL.value,
+                        "amount": charged,
+                        "reason": f"{entry.period} {bill_id}",
+                        "bill_id": bill_id,
+                        "period": entry.period,
+                    },
+                )
             )
-        )
         outcome[account.contract_id] = BatchPosted(journal_id, charged, rounding, payable, account.balance + charged)
     _copy_whole_journals(session, postings)
     _move_balances(session, deltas)
@@ -258,7 +260,8 @@ def post_bills(
             journal_id, excess = credit[account_id]
             apply_credit(items, journal_id, excess, allocations)
         write_allocations(session, allocations)
-    copy_rows(session, "audit_log", AUDIT_COLUMNS, audit_rows(actor, "ledger.bill_posted", "Journal", audits, now))
+    if audits:
+        copy_rows(session, "audit_log", AUDIT_COLUMNS, audit_rows(actor, "ledger.bill_posted", "Journal", audits, now))
     return outcome
 
 

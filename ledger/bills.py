@@ -45,10 +45,11 @@ def bill_payable(brought_forward: int, charges_total: int) -> tuple[int, int]:
 
 def post_bill(session, actor, contract_id: int, *, bill_id: str, period: str, issued_on: date, due_on: date,
               lines: dict[str, int], vat: int = 0, levies: dict[str, int] | None = None,
-              payment_id: str = "", key: str | None = None) -> BillPosted:
+              payment_id: str = "", key: str | None = None, audited: bool = True) -> BillPosted:
     """A bill as one journal: each charge type credited to its revenue account, VAT and levies to
     theirs, the contract debited with the total less the rounding. Posting the same bill (same key)
-    again returns the first posting; the payment ID, when given, must encode the payable."""
+    again returns the first posting; the payment ID, when given, must encode the payable. `audited=False`:
+    the caller audits the bill itself, naming the journal (post_contract_journal's `audited`)."""
     levies = levies or {}
     amounts = [*lines.values(), vat, *levies.values()]
     if any(not isinstance(a, int) or isinstance(a, bool) or a < 0 for a in amounts) or sum(amounts) <= 0:
@@ -79,8 +80,8 @@ def post_bill(session, actor, contract_id: int, *, bill_id: str, period: str, is
         charge = NewCharge(JournalKind.BILL, charged, due_on, bill_id, payment_id, period)
     draft = JournalDraft(JournalKind.BILL, contract_id, issued_on, key=key, fingerprint=print_,
                          reason=f"{period} {bill_id}")
-    posted = post_contract_journal(session, actor, account, draft, postings, charge, bill_id=bill_id,
-                                   period=period)
+    posted = post_contract_journal(session, actor, account, draft, postings, charge, audited=audited,
+                                   bill_id=bill_id, period=period)
     if not posted.new:  # a concurrent request with the same key committed first
         return _replayed(session, key, print_, (posted.journal_id, print_))
     return BillPosted(posted.journal_id, True, charged, rounding, payable, posted.balance)

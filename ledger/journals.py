@@ -32,10 +32,11 @@ class NewCharge:
 
 def post_contract_journal(session, actor, account: LockedAccount, draft: JournalDraft,
                           lines: list[tuple[int, int, str]], charge: NewCharge | None = None,
-                          direct_allocations=(), action: str = "", **audit_detail) -> Posted:
+                          direct_allocations=(), action: str = "", audited: bool = True, **audit_detail) -> Posted:
     """Post `lines` ((account id, amount, line) summing to zero) as one journal on a locked contract
     account. `direct_allocations` ((charge id, amount)) are made by this journal before the open
-    items are brought back in line with the balance."""
+    items are brought back in line with the balance. `audited=False`: the caller's own audit row names
+    the journal and says what this one would (a bill's, billing/bills.py), so none is written here."""
     journal_id = claim_journal(session, actor, draft)
     if journal_id is None:
         if draft.key is None:  # only a reversal can collide without a key
@@ -58,7 +59,8 @@ def post_contract_journal(session, actor, account: LockedAccount, draft: Journal
     more: list[dict] = []
     settled = rebalance(session, account.id, journal_id, open_now, balance_after, more)
     write_allocations(session, more)
-    audit(session, actor, action or f"ledger.{draft.kind}_posted", Journal(id=journal_id),
-          contract_id=account.contract_id, kind=draft.kind, amount=delta, reason=draft.reason, **audit_detail)
+    if audited:
+        audit(session, actor, action or f"ledger.{draft.kind}_posted", Journal(id=journal_id),
+              contract_id=account.contract_id, kind=draft.kind, amount=delta, reason=draft.reason, **audit_detail)
     session.flush()
     return Posted(journal_id, True, balance_after, tuple(settled))

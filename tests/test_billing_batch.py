@@ -172,6 +172,13 @@ def test_a_chunk_billed_at_once_writes_exactly_what_billing_one_by_one_writes(se
     assert len(billed) >= 5 and at_once["allocations"], "the fixture bills contracts in debt and in credit"
     for part in one_by_one:
         assert at_once[part] == one_by_one[part], part
+    # one audit row a bill, naming its journal and what the journal charged the contract
+    issued = [json.loads(a) for a in at_once["audit"] if '"billing.bill_issued"' in a]
+    assert len(issued) == len(at_once["bills"]) == len(billed)
+    assert not [a for a in at_once["audit"] if '"ledger.bill_posted"' in a]
+    charged = {j: -sum(p[2] for p in at_once["postings"] if p[0] == j and p[3] != "bill")
+               for j, *_ in at_once["postings"]}
+    assert sorted(d["amount"] for _row, _bill, d in issued) == sorted(charged[d["journal_id"]] for _r, _b, d in issued)
 
 
 def test_exceptions_are_skipped_with_their_reasons_and_the_rest_of_the_chunk_billed(session, varied_run):

@@ -67,7 +67,7 @@ def test_a_posting_to_a_missing_account_is_refused_by_copy(session, demo):
 
 
 def test_an_open_item_and_a_bill_naming_missing_rows_are_refused(session, demo):
-    account_id, journal_id = bill(session)
+    _account_id, journal_id = bill(session)
     message = refused(session, "INSERT INTO ledger_charges (journal_id, account_id, kind, amount, due_on, bill_id, "
                                "payment_id, period) VALUES (:j, :missing, 'bill', 1000, '2025-03-01', '', '', '')",
                       j=journal_id, missing=MISSING)
