@@ -72,7 +72,15 @@ def pg_array(values) -> str:
     try:
         return "{" + ",".join(map(int.__repr__, values)) + "}"  # ints only (the usual case)
     except TypeError:
-        return "{" + ",".join(_array_item(value) for value in values) + "}"
+        pass
+    kinds = set(map(type, values))
+    if kinds == {date}:
+        return "{" + ",".join(map(date.isoformat, values)) + "}"
+    if kinds == {str}:
+        plain = "".join(values)
+        if "\\" not in plain and '"' not in plain:  # nothing to escape
+            return '{"' + '","'.join(values) + '"}'
+    return "{" + ",".join(_array_item(value) for value in values) + "}"
 
 
 def _array_item(value) -> str:
@@ -130,12 +138,17 @@ def _plain(detail: dict) -> bool:
 AUDIT_COLUMNS = ("at", "actor_id", "actor_name", "action", "object_type", "object_id", "detail", "address", "client")
 
 
+def _digits(value: str | None) -> str:
+    """`digits_only`, without its regular expression for the usual value that is ASCII digits already."""
+    return value if value and value.isascii() and value.isdigit() else digits_only(value)
+
+
 def check_entry(entry: BillEntry) -> tuple[str, str, int, int, int]:
     """post_bill's checks: (bill id, payment id, total, payable, rounding), or the DomainError it raises."""
     amounts = [*entry.lines.values(), entry.vat, *entry.levies.values()]
     if any(not isinstance(a, int) or isinstance(a, bool) or a < 0 for a in amounts) or sum(amounts) <= 0:
         raise DomainError("ledger.bill_lines_invalid")
-    bill_id, payment_id = digits_only(entry.bill_id), digits_only(entry.payment_id)
+    bill_id, payment_id = _digits(entry.bill_id), _digits(entry.payment_id)
     total = sum(amounts)
     payable, rounding = bill_payable(entry.account.balance, total)
     if payment_id and (not is_payment_id(bill_id, payment_id) or payment_id_amount(payment_id) != payable):
