@@ -268,13 +268,13 @@ def engine_start(session, actors: Actors, key: str) -> tuple[int, int]:
 
 
 def engine_complete(session, actors: Actors, item_id: int, step: tuple) -> int | None:
-    """The web edge's POST of a task's form: the user loader, the item read as the task page reads it
-    (web.cartable.item_for), the completion, one commit. The item's id is in the page's URL: the user found it in
-    her cartable, a request of its own, not timed here; the bench takes it from the step that opened it.
-    Returns the next item's id."""
+    """The web edge's POST of a task's form: the user loader, the item read as the form's POST reads it
+    (web.cartable.item_for, with the lock the completion then takes), the completion, one commit. The item's id
+    is in the page's URL: the user found it in her cartable, a request of its own, not timed here; the bench
+    takes it from the step that opened it. Returns the next item's id."""
     task_name, username, form = step
     user = actors.request_user(session, username)
-    item = item_for(session, user, item_id)
+    item = item_for(session, user, item_id, lock=True)
     if item is None or item.task_name != task_name:
         raise AssertionError(f"work item {item_id}: expected {task_name!r}, found {item and item.task_name!r}")
     instance = complete(session, user, item.id, dict(form))

@@ -9,9 +9,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from core.accounts import Assignment, Role
 from core.db import utcnow
+from core.errors import DomainError
 from core.permissions import role_region_ids
 from core.regions import Region
-from engine import fastsql, step_sql
+from engine import fastsql, runtime, step_sql
 from engine.models import Instance, InstanceEvent, ProcessVersion, WorkItem, WorkItemStatus
 
 DUE_SOON = timedelta(hours=4)
@@ -33,10 +34,19 @@ def reachable_by(session, user):
                WorkItem.completed_by_id == user.id, _role_scope(session, user))
 
 
-def item_with_reach(session, user, item_id: int) -> tuple[WorkItem, bool] | None:
+def item_with_reach(session, user, item_id: int, lock: bool = False) -> tuple[WorkItem, bool] | None:
     """A work item with its instance loaded, and whether it is `reachable_by` the user; None: no such item. On
-    PostgreSQL one prepared statement (the item's page and every action on it begin here)."""
+    PostgreSQL one prepared statement (the item's page and every action on it begin here). `lock` (PostgreSQL):
+    the item and its instance read with their lock, as `cartable.complete` locks them, which then takes this
+    read instead of making its own (runtime.lock_item_for's `keep`)."""
     session = fastsql.real_session(session)
+    if lock and fastsql.on_postgresql(session):
+        try:
+            instance, item, holds_role, _runs = runtime.lock_item_for(session, item_id, user.id, keep=True)
+        except DomainError:
+            return None  # no such item
+        set_committed_value(item, "instance", instance)
+        return item, holds_role or user.id in (item.assignee_id, item.claimed_by_id, item.completed_by_id)
     if not fastsql.on_postgresql(session):
         item = session.get(WorkItem, item_id)
         if item is None:

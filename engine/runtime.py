@@ -9,8 +9,9 @@ import jdatetime
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import event as orm_event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -133,15 +134,21 @@ def lock_item(session, work_item_id: int) -> tuple[Instance, WorkItem]:
     return row
 
 
-def lock_item_for(session, work_item_id: int, user_id: int):
+def lock_item_for(session, work_item_id: int, user_id: int, keep: bool = False):
     """PostgreSQL: a work item and its instance locked and read in one round trip (step_sql.LOCK_ITEM_FOR_USER),
     with whether the user holds the item's role in its region, and the operations already applied for the
-    instance ({(task id, operation): result}, for `advance`'s `known_runs`)."""
-    session.flush()  # whatever the caller changed through the ORM goes first, as an autoflush would
-    row = fastsql.execute(session, step_sql.LOCK_ITEM_FOR_USER,
-                          {"work_item_id": work_item_id, "user_id": user_id}).fetchone()
+    instance ({(task id, operation): result}, for `advance`'s `known_runs`). `keep`: the row is kept for the next
+    call for the same item and user in the same transaction, which takes it instead of reading again (the web
+    edge reads the item it is asked to complete with its lock, then `cartable.complete` locks it: one read)."""
+    row = _kept_lock(session, work_item_id, user_id)
     if row is None:
-        raise DomainError("work_item.unknown", work_item_id=work_item_id)
+        session.flush()  # whatever the caller changed through the ORM goes first, as an autoflush would
+        row = fastsql.execute(session, step_sql.LOCK_ITEM_FOR_USER,
+                              {"work_item_id": work_item_id, "user_id": user_id}).fetchone()
+        if row is None:
+            raise DomainError("work_item.unknown", work_item_id=work_item_id)
+        if keep:
+            session.info[_KEPT_LOCK] = (_innermost(session), work_item_id, user_id, row)
     instance_end = len(step_sql.INSTANCE_COLUMNS)
     item_end = instance_end + len(step_sql.ITEM_COLUMNS)
     version_end = item_end + len(step_sql.VERSION_COLUMNS)
@@ -152,6 +159,31 @@ def lock_item_for(session, work_item_id: int, user_id: int):
     item = fastsql.adopt(session, WorkItem, dict(zip(step_sql.ITEM_COLUMNS, row[instance_end:item_end], strict=True)))
     holds_role, runs = row[version_end:]
     return instance, item, holds_role, {(task_id, name): result for task_id, name, result in runs or ()}
+
+
+_KEPT_LOCK = "madam_engine_kept_lock"  # session.info: (transaction, work item id, user id, the locked read's row)
+
+
+def _innermost(session):
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def _kept_lock(session, work_item_id: int, user_id: int):
+    """The row `lock_item_for(..., keep=True)` kept, taken once: only in the (innermost) transaction that read it,
+    which still holds its locks, and only while the session has changed nothing since (a change may be to the
+    item or its instance, which the kept row would not show)."""
+    kept = session.info.pop(_KEPT_LOCK, None)
+    if kept is None or kept[0] is not _innermost(session) or kept[1:3] != (work_item_id, user_id):
+        return None
+    if session.new or session.dirty or session.deleted:
+        return None
+    return kept[3]
+
+
+@orm_event.listens_for(Session, "after_flush")
+def _forget_kept_lock(session, _flush_context) -> None:
+    """Whatever a flush wrote may be to the kept item or its instance."""
+    session.info.pop(_KEPT_LOCK, None)
 
 
 def require_open(instance: Instance) -> None:
@@ -244,6 +276,7 @@ def _finish(session, instance: Instance, workflow, writes: StepWrites | None = N
     waiting tasks, the step's other writes, and the instance's new state and status (`error`: (task name,
     message) of a failed step) in the one UPDATE of its row the step makes."""
     writes = writes or StepWrites()
+    session.info.pop(_KEPT_LOCK, None)  # the step writes the instance's row and its items
     now = utcnow()
     ready = {str(task.id): task for task in ready_user_tasks(workflow)}
     new_items = [_work_item(instance, task, now) for task in ready.values()]

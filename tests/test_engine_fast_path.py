@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from core.accounts import User
 from core.db import db
-from core.errors import Conflict, DomainError
-from engine import cartable, runtime, state
+from core.errors import Conflict, DomainError, PermissionDenied
+from engine import cartable, fastsql, queries, runtime, state, step_sql
 from engine.models import BusinessKeySequence, Instance, OperationRun, WorkItem
 from madam.demo import load_demo
 from tests.engine_support import audit_count, deploy_test_request, region
@@ -194,3 +194,49 @@ def test_a_dump_holds_what_spiffworkflows_own_converter_makes_of_the_workflow(se
         dumped = state.dump(workflow)
         assert json.loads(zlib.decompress(dumped)) == _spiff_dump_json(workflow)
         assert state.dump(state.load(instance.version, dumped)) == dumped  # loads back to the same state
+
+
+def _lock_reads(monkeypatch) -> list:
+    """The work items the step path reads with their lock (step_sql.LOCK_ITEM_FOR_USER), as they are read."""
+    reads, execute = [], fastsql.execute
+
+    def counting(session, sql, params=None):
+        if sql == step_sql.LOCK_ITEM_FOR_USER:
+            reads.append(params["work_item_id"])
+        return execute(session, sql, params)
+
+    monkeypatch.setattr(fastsql, "execute", counting)
+    return reads
+
+
+def test_an_item_read_with_its_lock_is_completed_without_reading_it_again(session, demo, monkeypatch):
+    deploy_test_request(session, demo["analyst"])
+    instance = runtime.start_instance(session, demo["clerk"], "test_request", region(session, "shiraz-1"))
+    [item] = _open_items(session, instance)
+    reads = _lock_reads(monkeypatch)
+    found, reachable = queries.item_with_reach(session, demo["clerk"], item.id, lock=True)
+    assert found is item and found.instance is instance and reachable
+    cartable.complete(session, demo["clerk"], item.id, {"capacity": 0})
+    assert reads == [item.id]
+    assert item.status == "completed" and [i.task_name for i in _open_items(session, instance)] == ["approve"]
+    assert queries.item_with_reach(session, demo["engineer"], item.id, lock=True)[1] is False  # not his role
+
+
+def test_a_locked_read_is_not_taken_after_a_change_or_by_someone_else(session, demo, monkeypatch):
+    deploy_test_request(session, demo["analyst"])
+    instance = runtime.start_instance(session, demo["clerk"], "test_request", region(session, "shiraz-1"))
+    [item] = _open_items(session, instance)
+    reads = _lock_reads(monkeypatch)
+    queries.item_with_reach(session, demo["clerk"], item.id, lock=True)
+    item.assignee_id = demo["engineer"].id  # referred to the engineer meanwhile, in this same transaction
+    session.flush()
+    with pytest.raises(PermissionDenied, match=r"^work_item\.not_yours$"):
+        cartable.complete(session, demo["clerk"], item.id, {"capacity": 0})
+    assert reads == [item.id, item.id]  # read again: the kept row did not show the referral
+
+    item.assignee_id = None
+    session.flush()
+    queries.item_with_reach(session, demo["clerk"], item.id, lock=True)
+    with pytest.raises(PermissionDenied, match=r"^work_item\.not_yours$"):
+        cartable.complete(session, demo["engineer"], item.id, {"capacity": 0})  # not the clerk's read
+    assert reads == [item.id] * 4 and item.status == "open"

@@ -74,19 +74,20 @@ def _users_of(rows):
     return db.session.scalars(select(User).where(User.id.in_(ids))).all() if ids else []
 
 
-def _item_for_me(item_id: int) -> WorkItem:
+def _item_for_me(item_id: int, lock: bool = False) -> WorkItem:
     """The item, if it is offered to me (or I administer instances); 404 otherwise, never a leak."""
-    item = item_for(db.session, current_user, item_id)
+    item = item_for(db.session, current_user, item_id, lock)
     if item is None:
         abort(404)
     return item
 
 
-def item_for(session, user, item_id: int) -> WorkItem | None:
+def item_for(session, user, item_id: int, lock: bool = False) -> WorkItem | None:
     """The item (its instance loaded) if the user may see it: reachable by her, or of a case she started, or she
     administers instances in its region; None otherwise. Every task page and action on an item begins here (on
-    PostgreSQL one statement; bench/engine.py calls it as the web edge does)."""
-    found = queries.item_with_reach(session, user, item_id)
+    PostgreSQL one statement; bench/engine.py calls it as the web edge does). `lock`: read with the lock that
+    completing it takes (the form's POST), so that the completion reads nothing again."""
+    found = queries.item_with_reach(session, user, item_id, lock)
     if found is None:
         return None
     item, reachable = found
@@ -163,7 +164,7 @@ def task(item_id: int):
 @requires(p.CARTABLE_USE)
 def submit(item_id: int):
     """Complete the task (or save a draft). Invalid input: 422, errors beside fields, everything kept."""
-    item = _item_for_me(item_id)
+    item = _item_for_me(item_id, lock=True)
     typed = MultiDict(request.form)
     typed.pop("csrf_token", None)
     action = typed.pop("action", "complete")
