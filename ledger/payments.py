@@ -111,7 +111,7 @@ def post_payments(session, actor, requests: list[PaymentRequest]) -> list[Paymen
     result and changes nothing; the others post."""
     requests = [normalized(r) for r in requests]
     results: list[PaymentResult | None] = [None] * len(requests)
-    reads = {}
+    reads: dict[int, dict] = {}  # request index: what the receivers asked to be read (signals.payment_posted_reads)
     for i, request in enumerate(requests):
         if (problem := problem_with(request)) is not None:
             results[i] = PaymentResult(FAILED, error=problem)
@@ -119,15 +119,15 @@ def post_payments(session, actor, requests: list[PaymentRequest]) -> list[Paymen
         if not is_postgresql(session):
             _post_portably(session, actor, requests, results)
         elif len(requests) == 1:
-            results[0], reads = _post_one_on_postgresql(session, actor, requests[0])
+            results[0], reads[0] = _post_one_on_postgresql(session, actor, requests[0])
         else:
-            _post_on_postgresql(session, actor, requests, results)
+            reads = _post_on_postgresql(session, actor, requests, results)
     for i, result in enumerate(results):
         if result.status == POSTED:  # newly posted to a contract (a duplicate is DUPLICATE)
             signals.payment_posted.send(None, session=session, actor=actor, contract_id=result.contract_id,
                                         amount=result.amount, bill_ids=result.settled_bill_ids,
                                         reference=requests[i].reference, journal_id=result.journal_id,
-                                        reads=reads)
+                                        reads=reads.get(i, {}))
     return results
 
 
@@ -182,22 +182,30 @@ def _fetch_one(session, sql: str, params: tuple) -> tuple:
         cursor.close()
 
 
-_POST_ON_POSTGRESQL = text(
-    "SELECT * FROM ledger_post_payments(CAST(:keys AS text[]), CAST(:fingerprints AS text[]), "
+_POST_ON_POSTGRESQL = (
+    "SELECT p.r_n, p.r_status, p.r_journal_id, p.r_contract_id, p.r_amount, p.r_bill_ids{reads} "
+    "FROM ledger_post_payments(CAST(:keys AS text[]), CAST(:fingerprints AS text[]), "
     "CAST(:channels AS text[]), CAST(:references AS text[]), CAST(:amounts AS bigint[]), "
     "CAST(:paid_on AS date[]), CAST(:contract_ids AS bigint[]), CAST(:bill_ids AS text[]), "
     "CAST(:payment_ids AS text[]), CAST(:actor_id AS integer), CAST(:actor_name AS text), "
-    "CAST(:address AS text), CAST(:client AS text), CAST(:now AS timestamptz))")
+    "CAST(:address AS text), CAST(:client AS text), CAST(:now AS timestamptz)) AS p")
+_post_many_sql: dict[tuple, object] = {}
 _STATUS = {"posted": POSTED, "suspense": SUSPENSE, "duplicate": DUPLICATE}
 
 
-def _post_on_postgresql(session, actor, requests, results) -> None:
-    """The requests still without a result, posted in one round trip by the database function."""
+def _post_on_postgresql(session, actor, requests, results) -> dict[int, dict]:
+    """The requests still without a result, posted in one round trip by the database function, which
+    also makes each posted row's reads (signals.payment_posted_reads); returns them by request index."""
     indexes = [i for i, r in enumerate(results) if r is None]
     batch = [requests[i] for i in indexes]
     origin = current_origin()
+    wanted = tuple(signals.payment_posted_reads.items())
+    statement = _post_many_sql.get(wanted)
+    if statement is None:
+        statement = _post_many_sql[wanted] = text(_POST_ON_POSTGRESQL.format(
+            reads="".join(f", ({expression})" for _name, expression in wanted)))
     session.flush()  # the function must see what this transaction has pending
-    rows = session.execute(_POST_ON_POSTGRESQL, {
+    rows = session.execute(statement, {
         "keys": [r.key for r in batch], "fingerprints": [r.fingerprint for r in batch],
         "channels": [r.channel for r in batch], "references": [r.reference for r in batch],
         "amounts": [r.amount for r in batch], "paid_on": [r.paid_on for r in batch],
@@ -205,8 +213,10 @@ def _post_on_postgresql(session, actor, requests, results) -> None:
         "payment_ids": [r.payment_id for r in batch], "actor_id": getattr(actor, "id", None),
         "actor_name": actor_name(actor), "address": origin.address[:64], "client": origin.client[:300],
         "now": utcnow()})
-    for n, status, journal_id, contract_id, amount, bill_ids in rows:
+    reads = {}
+    for n, status, journal_id, contract_id, amount, bill_ids, *values in rows:
         i = indexes[n - 1]
+        reads[i] = {name: value for (name, _expression), value in zip(wanted, values, strict=True)}
         if status == "no_account":
             results[i] = PaymentResult(FAILED, error=NotFound("ledger.no_account", contract_id=requests[i].contract_id))
         elif status == "conflict":
@@ -214,6 +224,7 @@ def _post_on_postgresql(session, actor, requests, results) -> None:
                 "ledger.idempotency_conflict", field="reference", key=requests[i].reference))
         else:
             results[i] = PaymentResult(_STATUS[status], journal_id, contract_id, amount, tuple(bill_ids))
+    return reads
 
 
 def _post_portably(session, actor, requests, results) -> None:

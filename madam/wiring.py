@@ -21,13 +21,28 @@ def on_payment_posted(_sender, *, session, actor, contract_id, amount, bill_ids,
     """A payment to a contract is the message `payment_received`, correlated by the contract, in the
     payment's own transaction: the procedure moves on exactly when the money is booked."""
     awaited = (reads or {}).get(_AWAITED)
-    if awaited is None:
+    if awaited is None or (not awaited and _woke_in_this_transaction(session)):
+        # no read, or one made before an earlier payment of the batch woke a procedure that may wait anew
         awaited = str(contract_id) in _payment_waits(session)
     if not awaited:
         return  # nothing waits for this contract's money (most payments)
-    send_message(session, actor, PAYMENT_MESSAGE, contract_id,
-                 {"amount": amount, "bill_ids": list(bill_ids or []), "reference": reference,
-                  "journal_id": journal_id})
+    woken = send_message(session, actor, PAYMENT_MESSAGE, contract_id,
+                         {"amount": amount, "bill_ids": list(bill_ids or []), "reference": reference,
+                          "journal_id": journal_id})
+    if woken:
+        _session_of(session).info[_WOKE] = _session_of(session).get_transaction()
+
+
+_WOKE = "madam.payment_woke"
+
+
+def _session_of(session):
+    return session() if isinstance(session, scoped_session) else session
+
+
+def _woke_in_this_transaction(session) -> bool:
+    session = _session_of(session)
+    return session.info.get(_WOKE) is session.get_transaction()
 
 
 # On the table, not the mapped class: the ORM's column handling cost more than the query itself, paid
@@ -44,9 +59,10 @@ _AWAITED_SQL = ("EXISTS (SELECT 1 FROM message_waits w WHERE w.name = 'payment_r
 
 
 def _payment_waits(session) -> set[str]:
-    """The contracts (and business keys) some procedure waits on for a payment, read once per transaction:
-    a bank file posts thousands of payments in one, and few of them wake anything."""
-    session = session() if isinstance(session, scoped_session) else session
+    """The contracts (and business keys) some procedure waits on for a payment, read once per transaction
+    (and again after a wait is added): for a payment posted without the statement's own read (the portable
+    path), or after an earlier payment of the same transaction woke a procedure."""
+    session = _session_of(session)
     transaction = session.get_transaction()
     cached = session.info.get("madam.payment_waits")
     if cached is None or cached[0] is not transaction:

@@ -82,3 +82,72 @@ def test_a_single_payment_learns_in_its_own_statement_whether_a_procedure_waits_
     assert instance.status == "running"
     caught = session.scalar(select(InstanceEvent).where(InstanceEvent.action == "message_caught"))
     assert caught.data["reference"] == "BANK-79"
+
+
+def _waiting_request(session, demo, contract_id: int):
+    """A request that waits for the contract's payment (its account opened)."""
+    home = region(session, "shiraz-1")
+    instance = runtime.start_instance(session, demo["clerk"], "test_request", home, contract_id=contract_id)
+    open_contract_account(session, demo["finance"], contract_id, home.id)
+    item = session.scalar(select(WorkItem).where(WorkItem.instance_id == instance.id))
+    cartable.complete(session, demo["clerk"], item.id, {"capacity": 4})
+    assert instance.status == "waiting"
+    return instance
+
+
+def _paid(contract_id: int, reference: str) -> PaymentRequest:
+    return PaymentRequest(channel="bank", reference=reference, amount=5_000, paid_on=date(2026, 11, 28),
+                          contract_id=contract_id)
+
+
+def test_a_bank_files_chunk_learns_in_its_own_statement_which_payments_a_procedure_waits_for(
+        app, session, demo, monkeypatch):
+    """A chunk of a bank file reads, in the statement that posts it, whether a procedure waits for each
+    payment's contract, not every payment wait of the database; the answer still wakes the request."""
+    from ledger.payments import post_payments
+    from madam import wiring
+
+    deploy_test_request(session, demo["analyst"], **{'name="fee_paid"': 'name="payment_received"'})
+    waiting = _waiting_request(session, demo, 9001)
+    open_contract_account(session, demo["finance"], 9002, region(session, "shiraz-1").id)
+
+    def no_full_read(_session):
+        raise AssertionError("the chunk read every payment wait")
+
+    monkeypatch.setattr(wiring, "_payment_waits", no_full_read)
+    results = post_payments(session, demo["finance"], [_paid(9002, "F-1"), _paid(9001, "F-2")])
+    assert [r.status for r in results] == ["posted", "posted"]
+    assert waiting.status == "running"
+
+
+def test_a_wait_that_appears_after_a_chunk_was_posted_still_catches_a_later_payment_of_the_chunk(
+        app, session, demo, monkeypatch):
+    """The chunk's reads are made as its statement ends. When an earlier payment of the chunk wakes a
+    procedure, the procedure may wait anew, for another contract of the same chunk: that payment must not go
+    by on the statement's earlier answer."""
+    from engine.models import MessageWait
+    from ledger.payments import post_payments
+    from madam import wiring
+
+    deploy_test_request(session, demo["analyst"], **{'name="fee_paid"': 'name="payment_received"'})
+    first = _waiting_request(session, demo, 9001)
+    later = _waiting_request(session, demo, 9003)
+    # `later`'s wait is taken away before the chunk and put back when `first` is woken, as if waking
+    # `first` had made it
+    wait = session.scalar(select(MessageWait).where(MessageWait.instance_id == later.id))
+    kept = {c: getattr(wait, c) for c in ("instance_id", "task_id", "name", "business_key", "contract_id")}
+    session.delete(wait)
+    session.flush()
+    real_send = wiring.send_message
+
+    def send_and_wait_anew(session_, actor, name, correlation, payload=None):
+        woken = real_send(session_, actor, name, correlation, payload)
+        if first.id in woken:
+            session_.add(MessageWait(**kept))
+            session_.flush()
+        return woken
+
+    monkeypatch.setattr(wiring, "send_message", send_and_wait_anew)
+    post_payments(session, demo["finance"], [_paid(9001, "F-3"), _paid(9003, "F-4")])
+    assert first.status == "running"
+    assert later.status == "running"
