@@ -128,6 +128,12 @@ class Bill(Base):
     __table_args__ = (
         Index("uq_billing_bills_contract_period", "contract_id", "period", unique=True,
               postgresql_where=text("status = 'issued'"), sqlite_where=text("status = 'issued'")),
+        # unique among the bills that have one: no index entry for the many that do not
+        Index("uq_billing_bills_replaces_id", "replaces_id", unique=True,
+              postgresql_where=text("replaces_id IS NOT NULL"), sqlite_where=text("replaces_id IS NOT NULL")),
+        Index("uq_billing_bills_reversal_journal_id", "reversal_journal_id", unique=True,
+              postgresql_where=text("reversal_journal_id IS NOT NULL"),
+              sqlite_where=text("reversal_journal_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BIGINT, primary_key=True)
@@ -138,7 +144,7 @@ class Bill(Base):
     period: Mapped[str] = mapped_column(String(7))  # Jalali year and month of the closing reading: "1404/07"
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default=BillStatus.ISSUED, index=True)
+    status: Mapped[str] = mapped_column(String(16), default=BillStatus.ISSUED)  # no index: nearly all 'issued'
     bill_id: Mapped[str] = mapped_column(String(13))
     payment_id: Mapped[str] = mapped_column(String(13), default="")
     issued_on: Mapped[date] = mapped_column(Date)
@@ -156,13 +162,13 @@ class Bill(Base):
     payable: Mapped[int] = mapped_column(BigInteger)
     journal_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_journals.id"), unique=True)
     sequence: Mapped[int] = mapped_column(SmallInteger, default=1)  # 2, 3 … for a rebill of the period
-    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("billing_bills.id"), unique=True)
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("billing_bills.id"))
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(TZDateTime())
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     cancel_reason: Mapped[str] = mapped_column(String(500), default="")
-    reversal_journal_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_journals.id"), unique=True)
+    reversal_journal_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_journals.id"))
 
 
 class FrozenRecord(Exception):

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -74,14 +75,19 @@ class Account(Base):
 
 class Journal(Base):
     __tablename__ = "ledger_journals"
+    __table_args__ = (
+        # unique among the reversals: no index entry for the other journals
+        Index("uq_ledger_journals_reverses_id", "reverses_id", unique=True,
+              postgresql_where=text("reverses_id IS NOT NULL"), sqlite_where=text("reverses_id IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(BIGINT, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # no index: no query picks journals by kind alone
     contract_id: Mapped[int | None] = mapped_column(BIGINT, index=True)
     # Idempotency: a bank reference, a bill's number. The same key never posts twice.
     idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
-    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_journals.id"), unique=True)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_journals.id"))
     effective_on: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(500), default="")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
