@@ -17,7 +17,7 @@ import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
-from functools import lru_cache, partial
+from functools import lru_cache
 from itertools import islice
 
 from flask_babel import gettext
@@ -50,7 +50,8 @@ QUOTES_KEPT = 30_000  # distinct usages remembered per process (a few KB each)
 
 # A bill's JSON in UTF-8 rather than \u escapes: its Persian labels take a third of the bytes, and the row
 # stays under PostgreSQL's 2 KB TOAST threshold instead of being compressed (pglz) on the way in.
-_json = partial(json.dumps, ensure_ascii=False)
+# (an encoder made once: json.dumps makes one at each call when given an option)
+_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,8 @@ def pg_array(values) -> str:
     except TypeError:
         pass
     kinds = set(map(type, values))
+    if kinds == {int, type(None)}:
+        return "{" + ",".join("NULL" if value is None else int.__repr__(value) for value in values) + "}"
     if kinds == {date}:
         return "{" + ",".join(map(date.isoformat, values)) + "}"
     if kinds == {str}:
