@@ -242,11 +242,11 @@ def set_up(database_url: str, data_dir: str):
 
 
 class Actors:
-    """The demo users' session ids (as their cookies carry them) and the region."""
+    """The demo users' session ids (as their cookies carry them) and the region's id (as the start's form sends it)."""
 
     def __init__(self, session):
         self.session_ids = {u.username: u.get_id() for u in session.scalars(select(User))}
-        self.region = session.scalar(select(Region).where(Region.code == REGION_CODE))
+        self.region_id = session.scalar(select(Region.id).where(Region.code == REGION_CODE))
 
     def request_user(self, session, username: str) -> User:
         """What the web edge does first in each request: the user loader (web.auth), then the page's permission
@@ -261,10 +261,18 @@ def engine_start(session, actors: Actors, key: str) -> tuple[int, int]:
     """The start as the API's POST /instances makes it (the web's start page also claims the first item for its
     starter, when it is hers); returns the instance's id and its first work item's."""
     user = actors.request_user(session, "clerk")
-    instance = start_instance(session, user, key, actors.region, data=dict(START_DATA))
+    region = session.get(Region, actors.region_id)  # as POST /instances reads it
+    instance = start_instance(session, user, key, region, data=dict(START_DATA))
     instance_id, [item_id] = instance.id, opened_items(session, instance.id)
     session.commit()
+    end_request(session)
     return instance_id, item_id
+
+
+def end_request(session) -> None:
+    """What Flask-SQLAlchemy does when a request's app context ends: the request's session is closed and dropped
+    (the next request gets a new one)."""
+    session.remove()
 
 
 def engine_complete(session, actors: Actors, item_id: int, step: tuple) -> int | None:
@@ -280,6 +288,7 @@ def engine_complete(session, actors: Actors, item_id: int, step: tuple) -> int |
     instance = complete(session, user, item.id, dict(form))
     opened = opened_items(session, instance.id)
     session.commit()
+    end_request(session)
     return opened[0] if opened else None
 
 
