@@ -5,12 +5,14 @@ import re
 import pytest
 from sqlalchemy import select
 
-from engine import queries, runtime
+from core.permissions import INSTANCES_ADMIN, has_permission
+from engine import cartable, queries, runtime
 from engine.catalogue import sync_directory
 from engine.models import Instance, Notification, WorkItem
 from madam.settings import REPO_ROOT
-from tests.engine_support import region
+from tests.engine_support import deploy_test_request, region
 from tests.helpers import csrf_token_from, login
+from web.cartable import item_for
 
 
 @pytest.fixture
@@ -245,3 +247,24 @@ def test_the_inbox_offers_exactly_my_items_whoever_holds_them_and_wherever_they_
     assert [row[0].title for row in overdue] == ["unclaimed here", "referred to me, claimed"] and total == 2
     by_request, total = queries.inbox(session, clerk, queries.InboxFilter(q=case.business_key[-6:]))
     assert total == 6 and {row[1].id for row in by_request} == {case.id}
+
+
+@pytest.mark.parametrize("lock", [False, True])
+def test_a_task_is_shown_to_whom_it_is_offered_to_its_starter_and_to_an_instances_admin_only(
+        client, session, demo, lock):
+    deploy_test_request(session, demo["analyst"])
+    instance = runtime.start_instance(session, demo["clerk"], "test_request", region(session, "shiraz-1"))
+    [first] = runtime.opened_items(session, instance.id)
+    cartable.complete(session, demo["clerk"], first, {"capacity": 0})
+    [approve] = runtime.opened_items(session, instance.id)  # the engineer's step
+    session.commit()
+    assert has_permission(session, demo["admin"], INSTANCES_ADMIN)
+    for who, sees in (("engineer", True), ("clerk", True), ("admin", True), ("inspector", False)):
+        item = item_for(session, demo[who], approve, lock)
+        assert (item is not None) == sees, who
+        if item is not None:
+            assert item.task_name == "approve" and item.instance is instance
+        session.rollback()  # each read in its own transaction, as each request is
+    assert item_for(session, demo["engineer"], approve + 1000, lock) is None
+    login(client, "inspector")
+    assert client.get(f"/cartable/items/{approve}").status_code == 404
