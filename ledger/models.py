@@ -61,7 +61,9 @@ class Account(Base):
 
     id: Mapped[int] = mapped_column(BIGINT, primary_key=True)
     code: Mapped[str] = mapped_column(String(80), unique=True)
-    kind: Mapped[str] = mapped_column(String(16), index=True)
+    # no index of its own: the reports' (kind, balance, id, region_id) serves a look-up by kind, and every
+    # balance update (not HOT: the reports' index holds the balance) wrote an entry into both
+    kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(200), default="")
     contract_id: Mapped[int | None] = mapped_column(BIGINT, unique=True)
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
