@@ -107,6 +107,7 @@ class TariffBook:
         for version_id, type_id, code, effective_from, data in rows:
             self.versions[(type_id, code)].append(Version(version_id, effective_from, data))
         self._codes: dict[tuple[int, str], str] = {}
+        self._in_force: dict[tuple[int, str, date, date], list[Version]] = {}
 
     def tariff_type(self, utility: str, code_or_slug: str) -> TariffType:
         found = self.types.get((utility, code_or_slug))
@@ -133,6 +134,13 @@ class TariffBook:
         return self._codes[key]
 
     def in_force(self, type_id: int, code: str, start: date, end: date) -> list[Version]:
+        key = (type_id, code, start, end)  # a few hundred periods: the route days' and their openings'
+        found = self._in_force.get(key)
+        if found is None:
+            found = self._in_force[key] = self._versions_in_force(type_id, code, start, end)
+        return found
+
+    def _versions_in_force(self, type_id: int, code: str, start: date, end: date) -> list[Version]:
         published = self.versions.get((type_id, code), [])
         opening = [v for v in published if v.effective_from <= start][-1:]
         found = opening + [v for v in published if start < v.effective_from <= end]

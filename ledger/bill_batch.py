@@ -129,12 +129,12 @@ def audit_rows(actor, action: str, object_type: str, entries: list[tuple[int, di
     ]
 
 
-_PLAIN = (str, int, type(None))
+_PLAIN = {str, int, type(None)}
 
 
 def _plain(detail: dict) -> bool:
     """Whether `core.audit._jsonable` would give back `detail` unchanged (a bill's audit details are)."""
-    return all(type(key) is str for key in detail) and all(type(value) in _PLAIN for value in detail.values())
+    return set(map(type, detail)) <= {str} and set(map(type, detail.values())) <= _PLAIN
 
 
 AUDIT_COLUMNS = ("at", "actor_id", "actor_name", "action", "object_type", "object_id", "detail", "address", "client")
@@ -148,7 +148,10 @@ def _digits(value: str | None) -> str:
 def check_entry(entry: BillEntry) -> tuple[str, str, int, int, int]:
     """post_bill's checks: (bill id, payment id, total, payable, rounding), or the DomainError it raises."""
     amounts = [*entry.lines.values(), entry.vat, *entry.levies.values()]
-    if any(not isinstance(a, int) or isinstance(a, bool) or a < 0 for a in amounts) or sum(amounts) <= 0:
+    plain = set(map(type, amounts)) == {int} and min(amounts) >= 0  # the usual case, in C
+    if not plain and any(not isinstance(a, int) or isinstance(a, bool) or a < 0 for a in amounts):
+        raise DomainError("ledger.bill_lines_invalid")
+    if sum(amounts) <= 0:
         raise DomainError("ledger.bill_lines_invalid")
     bill_id, payment_id = _digits(entry.bill_id), _digits(entry.payment_id)
     total = sum(amounts)
