@@ -342,19 +342,20 @@ class Chunk:
 
 def read_chunk(session, contract_ids: list[int]) -> Chunk:
     params = {"ids": pg_array(contract_ids)}
-    sources = {row.id: row for row in session.execute(SOURCES, params)}
+    # .all(): the rows fetched at once (iterating a result fetches them one call at a time)
+    sources = {row.id: row for row in session.execute(SOURCES, params).all()}
     bill_counts, issued, billed_until = {}, defaultdict(set), {}
-    for contract_id, period, count, issued_count, last_end in session.execute(BILLS, params):
+    for contract_id, period, count, issued_count, last_end in session.execute(BILLS, params).all():
         bill_counts[(contract_id, period)] = count
         if issued_count:
             issued[contract_id].add(period)
         if last_end is not None:
             billed_until[contract_id] = max(last_end, billed_until.get(contract_id, last_end))
-    for contract_id, last_opening in session.execute(OPENINGS, params):
+    for contract_id, last_opening in session.execute(OPENINGS, params).all():
         if last_opening is not None:
             billed_until[contract_id] = max(last_opening, billed_until.get(contract_id, last_opening))
     readings = defaultdict(list)
-    for row in session.execute(UNBILLED, params):
+    for row in session.execute(UNBILLED, params).all():
         readings[row.contract_id].append(row)
     accounts = {a.contract_id: a for a in lock_accounts(session, Account.contract_id == any_ids(contract_ids))}
     return Chunk(sources, bill_counts, issued, billed_until, readings, accounts)
@@ -426,7 +427,7 @@ def _previous(session, wanted: list[tuple[int, int, str, date]]) -> dict[int, tu
             "register": pg_array(columns[2]),
             "before": pg_array(columns[3]),
         },
-    )
+    ).all()
     return {n: (int(value), read_on) for n, value, read_on in rows}
 
 
