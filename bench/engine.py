@@ -5,10 +5,12 @@ counter_clerk → inspector → engineer → finance, 2 service tasks calling th
 1 exclusive gateway with a condition):
 
 1. engine: N instances end to end through Madam's engine with PostgreSQL — `start_instance`, then each of
-   the 4 work items completed with `cartable.complete` as the demo user holding the lane's role, with one
-   commit per action as the web edge does (5 transactions per instance). The loop is timed; the set-up
-   (fresh database, migrations, demo data, deploy) and a short warm-up are not. The engine and plain runs
-   alternate in rounds (--rounds), so that other load on the machine weighs on both alike.
+   the 4 work items completed with `cartable.complete` as the demo user holding the lane's role, each action
+   a request as the web edge makes it: the user loaded with her grants (web.auth.load_session_user), the item
+   read as the form's POST reads it (web.cartable.item_for), one commit, the session removed at the end
+   (5 transactions per instance). The loop is timed; the set-up (fresh database, migrations, demo data,
+   deploy) and a short warm-up are not. The engine and plain runs alternate in rounds (--rounds), so that
+   other load on the machine weighs on both alike.
 2. plain: the same diagram parsed with SpiffBpmnParser and run N times in memory with a bare
    PythonScriptEngine whose call_service calls the same operation functions; no persistence.
 3. storage: 50 more instances left waiting at their 1st and 50 at their 3rd user task; the average size of
@@ -80,30 +82,67 @@ instance. Breakdown (wall / CPU ms per instance): SQL 14.4 / 4.8 (22 statements:
 PostgreSQL's), COMMIT 4.3 / 1.8, ORM queries 2.7 / 2.5, flush 1.6 / 1.6, state.dump 2.9 / 2.6, Spiff 2.0 / 1.9,
 user loader 0.9 / 0.9, the rest 5.0 / 4.6. Target (<= 3x) MISSED.
 
-What an instance's 22 statements are now (the engine's own run prepared on the session's DBAPI connection,
-engine.fastsql; the breakdown counts them as SQL): 10 belong to this harness standing in for the web edge (per
-action the user loader's one statement, her row and grants, web.auth.load_session_user, the function the web
-edge's Flask-Login loader calls; per completion the SELECT of the item the user opened; the region once). The
-engine's 12: the start is one statement (latest version, the year's business key, the INSERT of the instance)
-and one for the first step's writes; a completion is the lock (item, instance, version, role check and the
-instance's operation runs in one row) and one statement for all of the step's writes; on the last step the
-instance's completion through the ORM (the webhooks listen to its flush) and the webhook subscriptions' read.
-The bench's operations are declared `writes=False`, so their steps open no SAVEPOINT and RELEASE, and the runs
-read with the lock spare the operation-run check. Not counted: psycopg's BEGIN (its own round trip) and the
-COMMIT per transaction (5 each).
+That session's 22 statements were: per action the user loader (1), per completion a SELECT of the open item by
+instance (1), the region (1), the start (2), per completion the lock and the step's writes (2), and on the last
+step the instance's completion through the ORM's flush (1) and the webhook subscriptions' read (1).
 
-Where the client CPU goes now (~18-22 ms per instance at load 3): about 5 ms is psycopg's own work for 32 round
-trips (~80 us CPU even for a one-row prepared SELECT on this machine; 22 statements, 5 BEGIN, 5 COMMIT); about
-4 ms is SQLAlchemy for what the web edge does per request (the open item's and region's ORM reads, five
-transactions' begin and commit bookkeeping); SpiffWorkflow's steps and task runs about 3 ms (the plain run's
-whole instance is ~2 ms); state.dump ~1.5 ms (0.25-0.3 ms each: the task tree 0.11, JSON 0.08, zlib 0.03); the
-completion's ORM flush with the webhook read ~1 ms. So the ratio <= 3 (an engine instance in <= 3 plain
-instances, ~6-7 ms) is not reachable by trimming the engine: the round trips' client CPU alone is near that, and
-five durable commits add their wait on top. What would still pay: the instance's completion written with the
-step's other writes and its webhook event raised from a signal rather than from the ORM flush (api/events.py
-and madam/wiring.py would connect it); psycopg's separate BEGIN round trip (pipelined, or folded into the first
-statement); the web edge's open-item read (web/cartable.py's _item_for_me: the item, the reach check and the
-item's instance, each through the ORM) as one statement.
+Figures (2026-11-28, fourth session). What changed:
+- the instance's completion is written by the step's own statement (completed_at with the state; engine.step_sql)
+  and announced by a signal (engine.signals.instance_completed), which api/events.py's webhook receiver hears;
+  whether any subscription wants request.completed is read in that same statement (instance_completed_reads, as
+  the ledger's payment_posted_reads): -2 statements and the ORM flush;
+- the web edge's item read (web.cartable.item_for, which _item_for_me calls and this harness calls as it does) is
+  one prepared statement (engine.queries.item_with_reach: the item, its instance, whether the user reaches it),
+  where the web edge made three or four ORM reads (the item, the user's role reach, the reach check, the item's
+  instance); and the form's POST reads it with the lock the completion takes (runtime.lock_item_for's `keep`):
+  cartable.complete then takes that row instead of locking and reading again: -1 statement per completion;
+- the step's statement returns the ids of the items it opened (runtime.opened_items): the harness takes the
+  next item's id from there (the user would find it in her cartable, a request of its own, not timed), where it
+  made a SELECT by instance that the web edge never makes;
+- the harness is more honest: each request ends as Flask-SQLAlchemy ends it (session.remove(); the next one gets
+  a new session, with nothing cached from the one before); the start reads its region by id as POST /instances
+  does; each timed run starts on a collected heap (the plain run was paying for collecting the engine run's
+  garbage: 1.1-1.2 ms per instance instead of 0.7-0.8).
+An instance is now 16 statements (5 user loaders, the region, the start, 5 steps' writes, 4 locked item reads),
+plus psycopg's 5 BEGIN and 5 COMMIT round trips.
+
+A/B, `--instances 300 --breakdown 30`, alternated three times; "old" is a copy of the tree before this session's
+change (e6b82ac) with the same honest harness (its web edge's item read copied from web/cartable.py at e6b82ac,
+a session per request; the SELECT of the next item's id is made there, and its time subtracted):
+
+    load 3.6 / 3.4 / 3.2  old: 24.8 / 27.1 / 27.8 ms per instance, client CPU 15.8 / 15.3 / 15.4 ms, 29 statements
+                               (plain 0.90 / 0.76 / 0.85 ms; CPU ratio 20.9x / 21.1x / 21.0x)
+    load 3.3 / 3.3 / 3.2  new: 12.5 / 12.1 / 24.2 ms per instance, client CPU 6.1 / 5.7 / 7.3 ms, 16 statements
+                               (plain 1.03 / 0.91 / 1.21 ms; ratio 12.1x / 13.3x / 20.0x; CPU ratio 8.3x / 7.9x /
+                               9.6x); PostgreSQL's UPDATE + COMMIT 0.36 / 0.28 / 1.10 ms in the same runs
+    Against the previous harness (no session per request, a one-statement stand-in for the item read), the old
+    tree measured 7.4-10.5 ms of client CPU at load 2.6-4.5 in the same minutes: that harness missed ~8 ms of
+    what the web edge did per instance (the ORM's item read built its reach condition anew in each request).
+    breakdown new (load 3.3, wall / CPU ms per instance, 8.6 / 5.4 in all): SQL 3.4 / 1.1 (16 statements), COMMIT
+                               1.6 / 0.6, web edge's Python (user loader, grants, item read) 0.5 / 0.5, the
+                               region's ORM read 0.3 / 0.3, state.dump 0.8 / 0.8, Spiff's engine steps 0.6 / 0.6,
+                               evaluator 0.1, operations 0.1, the rest 1.3 / 1.3 (Spiff's task.run, the runtime's
+                               and cartable's glue, the sessions' creation and removal)
+    The same figures for the old tree: 16.8 ms CPU in all, of which ORM queries 4.5 (23 calls) and the rest 5.8.
+
+Tried and not kept (measured): psycopg's pipeline mode to send BEGIN with the first statement (one round trip
+instead of two): BEGIN + a prepared SELECT + ROLLBACK cost 97-100 us of CPU and 234-309 us wall in a pipeline,
+66 us and 181-186 us without (the pipeline's own machinery costs more than the round trip it saves; BEGIN alone
+is ~25 us CPU). SQLAlchemy's per-transaction bookkeeping: a session transaction of one prepared SELECT and its
+COMMIT cost 80-86 us CPU against 65-80 us for psycopg alone: 10-20 us per transaction, 5 per instance, not worth
+working around. zlib level 1 instead of 6 for the state: 24 us instead of 38 us a dump (5 a instance: 0.07 ms),
+3 % larger; not done. The server's side (EXPLAIN ANALYZE inside the run): a completion's writes execute in
+~0.16-0.39 ms (its 13 foreign-key checks ~0.07 ms of that), the locked read in ~0.1 ms; the rest of their wall
+time is the round trip and, on a loaded machine, waiting for a core.
+
+Where the floor is. Client CPU (5.4-7 ms per instance at load 3.3): Spiff's own work ~0.6-0.7 ms (the plain run's
+whole instance is 0.7-0.8 ms), five state dumps 0.8 ms, 26 round trips at 40-70 us of psycopg's CPU each ~1.1-1.7
+ms, five sessions' and transactions' SQLAlchemy bookkeeping ~0.5 ms, the web edge's Python ~0.5 ms, the region's
+ORM read (POST /instances' own, api/engine_api.py) ~0.3 ms, glue ~1.3 ms. Even with no glue at all, ~3.5 ms: a
+CPU ratio of ~5x. Wall: on top of that, five durable commits (0.26-4.3 ms each on this machine from one minute
+to the next) and 21 other round trips (0.06-0.3 ms each, plus the server's work): an engine instance in <= 3
+plain instances (~2.5-3 ms) is less than five commits' fsync alone in most minutes here. The ratio <= 3 is not
+reachable with one durable commit per action; what is left is spread thin (no single part above ~1 ms).
 
 Run from the repository root (it drops and recreates the database it is given, then drops it at the end):
 
