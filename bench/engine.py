@@ -7,10 +7,10 @@ counter_clerk → inspector → engineer → finance, 2 service tasks calling th
 1. engine: N instances end to end through Madam's engine with PostgreSQL — `start_instance`, then each of
    the 4 work items completed with `cartable.complete` as the demo user holding the lane's role, each action
    a request as the web edge makes it: the user loaded with her grants (web.auth.load_session_user), the item
-   read as the form's POST reads it (web.cartable.item_for), one commit, the session removed at the end
-   (5 transactions per instance). The loop is timed; the set-up (fresh database, migrations, demo data,
-   deploy) and a short warm-up are not. The engine and plain runs alternate in rounds (--rounds), so that
-   other load on the machine weighs on both alike.
+   read as the form's POST reads it (web.cartable.item_for) and the posted form checked against the item's,
+   one commit, the session removed at the end (5 transactions per instance). The loop is timed; the set-up
+   (fresh database, migrations, demo data, deploy) and a short warm-up are not. The engine and plain runs
+   alternate in rounds (--rounds), so that other load on the machine weighs on both alike.
 2. plain: the same diagram parsed with SpiffBpmnParser and run N times in memory with a bare
    PythonScriptEngine whose call_service calls the same operation functions; no persistence.
 3. storage: 50 more instances left waiting at their 1st and 50 at their 3rd user task; the average size of
@@ -184,6 +184,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import event, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
+from werkzeug.datastructures import MultiDict  # noqa: E402
 
 from core.accounts import User  # noqa: E402
 from core.db import db  # noqa: E402
@@ -193,13 +194,14 @@ from engine import evaluator, fastsql, script_engine  # noqa: E402
 from engine import state as engine_state  # noqa: E402
 from engine.cartable import complete  # noqa: E402
 from engine.catalogue import deploy  # noqa: E402
+from engine.formschema import validate_submission  # noqa: E402
 from engine.models import Instance, InstanceStatus, OperationRun, WorkItem, WorkItemStatus  # noqa: E402
 from engine.registry import OPERATIONS, operation  # noqa: E402
 from engine.runtime import opened_items, start_instance  # noqa: E402
 from madam.app import create_app  # noqa: E402
 from madam.demo import load_demo  # noqa: E402
 from web.auth import load_session_user  # noqa: E402
-from web.cartable import item_for  # noqa: E402
+from web.cartable import form_schema, item_for  # noqa: E402
 
 DATA = BENCH_DIR / "data"
 BPMN_FILE = DATA / "bench_procedure.bpmn"
@@ -308,6 +310,11 @@ def engine_start(session, actors: Actors, key: str) -> tuple[int, int]:
     return instance_id, item_id
 
 
+def posted(form: dict) -> dict:
+    """A form's values as a browser sends them: text."""
+    return {key: ("true" if value is True else str(value)) for key, value in form.items()}
+
+
 def end_request(session) -> None:
     """What Flask-SQLAlchemy does when a request's app context ends: the request's session is closed and dropped
     (the next request gets a new one)."""
@@ -316,7 +323,8 @@ def end_request(session) -> None:
 
 def engine_complete(session, actors: Actors, item_id: int, step: tuple) -> int | None:
     """The web edge's POST of a task's form: the user loader, the item read as the form's POST reads it
-    (web.cartable.item_for, with the lock the completion then takes), the completion, one commit. The item's id
+    (web.cartable.item_for, with the lock the completion then takes), the form checked against the item's
+    (web.cartable.form_schema, engine.formschema.validate_submission), the completion, one commit. The item's id
     is in the page's URL: the user found it in her cartable, a request of its own, not timed here; the bench
     takes it from the step that opened it. Returns the next item's id."""
     task_name, username, form = step
@@ -324,7 +332,12 @@ def engine_complete(session, actors: Actors, item_id: int, step: tuple) -> int |
     item = item_for(session, user, item_id, lock=True)
     if item is None or item.task_name != task_name:
         raise AssertionError(f"work item {item_id}: expected {task_name!r}, found {item and item.task_name!r}")
-    instance = complete(session, user, item.id, dict(form))
+    # The form as the browser posts it, checked against the item's form as web.cartable.submit checks it (these
+    # forms have no field that looks a record up, so no lookups).
+    data, errors = validate_submission(form_schema(item), MultiDict(posted(form)), lookups={})
+    if errors or data != form:
+        raise AssertionError(f"work item {item_id}: the form was refused: {errors or data}")
+    instance = complete(session, user, item.id, data)
     opened = opened_items(session, instance.id)
     session.commit()
     end_request(session)
@@ -523,7 +536,7 @@ class Breakdown:
 CATEGORIES = [
     ("sql", "SQL cursor execute (psycopg + network + PostgreSQL)"),
     ("commit", "COMMIT (round trip + fsync + session bookkeeping)"),
-    ("user", "web edge: user loader, permission, item read (excl. SQL)"),
+    ("user", "web edge: user, item read, form check (excl. SQL)"),
     ("flush", "SQLAlchemy flush (unit of work; excl. cursor)"),
     ("orm", "SQLAlchemy queries and refreshes (excl. cursor)"),
     ("dump", "state.dump (to_dict + json + zlib)"),
@@ -543,7 +556,8 @@ def instrumented(breakdown: Breakdown, sql_engine):
         (BpmnWorkflow, "do_engine_steps", "spiff"), (Session, "flush", "flush"),
         (Session, "_execute_internal", "orm"),  # under execute(), scalar(), get() and attribute refreshes
         (script_engine.MadamScriptEngine, "_run_operation", "operation"), (Actors, "request_user", "user"),
-        (sys.modules[__name__], "item_for", "user"),  # engine_complete calls it by this module's name
+        (sys.modules[__name__], "item_for", "user"),  # engine_complete calls these by this module's names
+        (sys.modules[__name__], "validate_submission", "user"),
         (fastsql, "execute", "sql"),  # the step's prepared statements, run on the DBAPI connection directly
     ]
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]

@@ -116,6 +116,19 @@ def specs_for(version: ProcessVersion):
     return cached
 
 
+_FORMS_CACHE: dict[tuple[int, str], dict] = {}
+
+
+def forms_for(version: ProcessVersion) -> dict:
+    """The version's forms ({form key: schema}), read once per process: a version's forms never change (its
+    content_hash covers them). Shared between requests: callers read them, never change them."""
+    key = (version.id, version.content_hash)
+    cached = _FORMS_CACHE.get(key)
+    if cached is None:
+        cached = _FORMS_CACHE[key] = version.forms or {}
+    return cached
+
+
 _CATCHES_CACHE: dict[tuple[int, str], bool] = {}
 
 

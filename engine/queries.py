@@ -35,10 +35,11 @@ def reachable_by(session, user):
 
 
 def item_with_reach(session, user, item_id: int, lock: bool = False) -> tuple[WorkItem, bool] | None:
-    """A work item with its instance loaded, and whether it is `reachable_by` the user; None: no such item. On
-    PostgreSQL one prepared statement (the item's page and every action on it begin here). `lock` (PostgreSQL):
-    the item and its instance read with their lock, as `cartable.complete` locks them, which then takes this
-    read instead of making its own (runtime.lock_item_for's `keep`)."""
+    """A work item with its instance and version loaded (not the version's large deferred columns), and whether it
+    is `reachable_by` the user; None: no such item. On PostgreSQL one prepared statement (the item's page and every
+    action on it begin here). `lock` (PostgreSQL): the item and its instance read with their lock, as
+    `cartable.complete` locks them, which then takes this read instead of making its own (runtime.lock_item_for's
+    `keep`)."""
     session = fastsql.real_session(session)
     if lock and fastsql.on_postgresql(session):
         try:
@@ -61,11 +62,15 @@ def item_with_reach(session, user, item_id: int, lock: bool = False) -> tuple[Wo
         return None
     item_end = len(step_sql.ITEM_COLUMNS)
     instance_end = item_end + len(step_sql.INSTANCE_COLUMNS)
+    version_end = instance_end + len(step_sql.VERSION_COLUMNS)
     item = fastsql.adopt(session, WorkItem, dict(zip(step_sql.ITEM_COLUMNS, row[:item_end], strict=True)))
     instance = fastsql.adopt(session, Instance,
                              dict(zip(step_sql.INSTANCE_COLUMNS, row[item_end:instance_end], strict=True)))
+    version = fastsql.adopt(session, ProcessVersion,
+                            dict(zip(step_sql.VERSION_COLUMNS, row[instance_end:version_end], strict=True)))
+    set_committed_value(instance, "version", version)
     set_committed_value(item, "instance", instance)
-    return item, bool(row[instance_end])  # NULL: none of her own, and no role of hers
+    return item, bool(row[version_end])  # NULL: none of her own, and no role of hers
 
 
 # reachable_by in SQL: the user's own item (referred to, claimed or completed by her), or one for a role she holds
@@ -73,12 +78,14 @@ def item_with_reach(session, user, item_id: int, lock: bool = False) -> tuple[Wo
 _ITEM_WITH_REACH = step_sql.psycopg_placeholders(f"""
 SELECT {", ".join(f"w.{name}" for name in step_sql.ITEM_COLUMNS)},
        {", ".join(f"i.{name}" for name in step_sql.INSTANCE_COLUMNS)},
+       {", ".join(f"v.{name}" for name in step_sql.VERSION_COLUMNS)},
        (CAST(:user_id AS integer) IN (w.assignee_id, w.claimed_by_id, w.completed_by_id)
         OR EXISTS (SELECT FROM assignments JOIN roles ON assignments.role_id = roles.id
                         JOIN regions ON assignments.region_id = regions.id JOIN regions AS here ON here.id = w.region_id
                    WHERE assignments.user_id = CAST(:user_id AS integer) AND roles.code = w.role_code
                          AND here.path LIKE regions.path || '%'))
 FROM work_items AS w JOIN process_instances AS i ON i.id = w.instance_id
+     JOIN process_versions AS v ON v.id = i.version_id
 WHERE w.id = CAST(:item_id AS bigint)""")  # noqa: S608 - column names from the models only
 
 

@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from engine import runtime
-from engine.catalogue import InvalidProcess, deploy, sync_directory
+from engine.catalogue import InvalidProcess, deploy, forms_for, sync_directory
 from engine.models import ProcessVersion, WorkItem
 from tests.conftest import TEST_DB_URL
 from tests.engine_support import DATA, deploy_test_request, read_bpmn, read_forms, region
@@ -29,6 +29,28 @@ def test_identical_content_is_deployed_once_and_a_change_is_a_new_version(sessio
     assert (second.process_key, second.version) == ("test_request", 2)
     count = session.scalar(select(func.count(ProcessVersion.id)).where(ProcessVersion.process_key == "test_request"))
     assert count == 2
+
+
+def test_a_versions_forms_are_read_once_and_each_version_keeps_its_own(session, demo):
+    first = deploy_test_request(session, demo["analyst"])
+    changed = read_forms("test_register", "test_approve")
+    changed["test_approve"]["components"][0]["label"] = "تأیید نهایی"
+    second, _created = deploy(session, demo["analyst"], read_bpmn("test_request.bpmn"), changed, source="x.bpmn")
+    session.commit()
+    original = read_forms("test_register", "test_approve")
+    assert forms_for(first) == first.forms == original and forms_for(second) == changed != original
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    session.expire_all()  # the deferred forms would be read again
+    event.listen(session.get_bind(), "before_cursor_execute", seen)
+    try:
+        assert forms_for(first) == original and forms_for(second) == changed
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", seen)
+    assert statements and not [s for s in statements if "forms" in s]  # the versions' rows, not their forms
 
 
 def test_running_instances_stay_on_their_version(session, demo):

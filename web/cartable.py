@@ -16,7 +16,7 @@ from core.errors import DomainError
 from core.messages import message_for
 from core.permissions import has_permission
 from core.regions import Region
-from engine import cartable, notifications, queries, state
+from engine import cartable, catalogue, notifications, queries, state
 from engine.formschema import validate_submission
 from engine.layout import with_layout
 from engine.models import Instance, WorkItem, WorkItemStatus
@@ -96,15 +96,16 @@ def item_for(session, user, item_id: int, lock: bool = False) -> WorkItem | None
     return item if has_permission(session, user, p.INSTANCES_ADMIN, session.get(Region, item.region_id)) else None
 
 
-def _schema(item: WorkItem) -> dict:
-    return (item.instance.version.forms or {}).get(item.form_key or "", {"components": []})
+def form_schema(item: WorkItem) -> dict:
+    """The item's form (its version's forms are read once per process: catalogue.forms_for)."""
+    return catalogue.forms_for(item.instance.version).get(item.form_key or "", {"components": []})
 
 
 def _case(item: WorkItem, data: dict) -> dict:
     """What the task page shows beside the form: earlier steps' data (from `data`, the task's data, which
     carries everything the steps before it recorded), the timeline, the case's subscriber and contract."""
     instance = item.instance
-    forms = instance.version.forms or {}
+    forms = catalogue.forms_for(instance.version)
     earlier = [(step, forms.get(step.form_key or "", {"components": []}))
                for step in queries.completed_steps(db.session, instance.id)]
     events = queries.timeline(db.session, instance.id)
@@ -130,7 +131,7 @@ def _task_data(item: WorkItem) -> dict:
 
 
 def _page(item: WorkItem, values=None, errors=None, status=200, message=None):
-    schema = _schema(item)
+    schema = form_schema(item)
     # A finished item is shown read-only, except to someone whose submission just lost the race: she
     # gets her own input back in the form, to copy from.
     readonly = item.status != WorkItemStatus.OPEN and values is None
@@ -171,7 +172,7 @@ def submit(item_id: int):
     if action == "draft":
         return _run(item, lambda: cartable.save_draft(db.session, current_user, item.id, typed.to_dict(flat=False)),
                     _("The draft was saved."), typed, stay=True)
-    schema = _schema(item)
+    schema = form_schema(item)
     data, errors = validate_submission(schema, typed, files=request.files,
                                        lookups=request_lookups(item.instance, schema))
     if errors:
