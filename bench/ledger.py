@@ -73,8 +73,10 @@ where the earlier machine gave 554 quiet). `--waiting N` (default 20,000) now le
 payment from contracts the benchmark does not pay, as a utility has (new connections waiting for their fee):
 every payment asks whether a procedure waits for its contract. Without an index of their own for (name,
 contract) PostgreSQL scanned all the waits: `--payments 3000 --lines 1000`, ABAB at load 3.6-5.0, backend CPU
-2.75 / 2.89 ms a payment before (migration 5c4ed0000006 absent) and 0.82 / 0.66 ms after. A payment's statement
-now also goes in a psycopg pipeline, so its transaction's BEGIN travels with it (a round trip less).
+2.75 / 2.89 ms a payment before (migration 5c4ed0000006 absent) and 0.82 / 0.66 ms after. Sending a payment's
+statement in a psycopg pipeline (its transaction's BEGIN travelling with it) was tried and taken back: an INSERT
+and a durable COMMIT cost 0.33-0.38 ms wall and 0.11-0.12 ms CPU with the pipeline, 0.26-0.29 ms and 0.06-0.07
+ms without (three runs each, alternated; the pipeline's machinery costs more than the round trip it saves).
 
 Run from the repository root (it drops and recreates the database it is given, and drops it at the end):
 

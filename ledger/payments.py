@@ -172,9 +172,8 @@ def _fetch_one(session, sql: str, params: tuple) -> tuple:
     cursor = driver_connection.cursor()
     try:
         # In a pipeline psycopg sends the transaction's BEGIN with the statement: one round trip, not two.
-        with driver_connection.pipeline():
-            cursor.execute(sql, params)
-            return cursor.fetchone()
+        cursor.execute(sql, params)
+        return cursor.fetchone()
     except connection.dialect.loaded_dbapi.Error as error:
         connection._handle_dbapi_exception(error, sql, params, cursor, None)
         raise  # not reached: the line above raises SQLAlchemy's exception
