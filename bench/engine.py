@@ -96,33 +96,40 @@ Figures (2026-11-28, fourth session). What changed:
   where the web edge made three or four ORM reads (the item, the user's role reach, the reach check, the item's
   instance); and the form's POST reads it with the lock the completion takes (runtime.lock_item_for's `keep`):
   cartable.complete then takes that row instead of locking and reading again: -1 statement per completion;
+- the item's form comes from its version's forms kept once per process (catalogue.forms_for, keyed like the
+  specs by version id and content hash), not from the deferred column's query in every task page and POST;
 - the step's statement returns the ids of the items it opened (runtime.opened_items): the harness takes the
   next item's id from there (the user would find it in her cartable, a request of its own, not timed), where it
   made a SELECT by instance that the web edge never makes;
 - the harness is more honest: each request ends as Flask-SQLAlchemy ends it (session.remove(); the next one gets
-  a new session, with nothing cached from the one before); the start reads its region by id as POST /instances
-  does; each timed run starts on a collected heap (the plain run was paying for collecting the engine run's
-  garbage: 1.1-1.2 ms per instance instead of 0.7-0.8).
+  a new session, with nothing cached from the one before); the posted form is checked against the item's form
+  as web.cartable.submit checks it (form_schema, validate_submission); the start reads its region by id as
+  POST /instances does; each timed run starts on a collected heap (the plain run was paying for collecting the
+  engine run's garbage: 1.1-1.2 ms per instance instead of 0.7-0.8).
 An instance is now 16 statements (5 user loaders, the region, the start, 5 steps' writes, 4 locked item reads),
 plus psycopg's 5 BEGIN and 5 COMMIT round trips.
 
 A/B, `--instances 300 --breakdown 30`, alternated three times; "old" is a copy of the tree before this session's
-change (e6b82ac) with the same honest harness (its web edge's item read copied from web/cartable.py at e6b82ac,
-a session per request; the SELECT of the next item's id is made there, and its time subtracted):
+change (e6b82ac) with the same honest harness (its web edge's item read and form schema copied from
+web/cartable.py at e6b82ac, a session per request, the form check; the SELECT of the next item's id is made
+there, and its time subtracted):
 
-    load 3.6 / 3.4 / 3.2  old: 24.8 / 27.1 / 27.8 ms per instance, client CPU 15.8 / 15.3 / 15.4 ms, 29 statements
-                               (plain 0.90 / 0.76 / 0.85 ms; CPU ratio 20.9x / 21.1x / 21.0x)
-    load 3.3 / 3.3 / 3.2  new: 12.5 / 12.1 / 24.2 ms per instance, client CPU 6.1 / 5.7 / 7.3 ms, 16 statements
-                               (plain 1.03 / 0.91 / 1.21 ms; ratio 12.1x / 13.3x / 20.0x; CPU ratio 8.3x / 7.9x /
-                               9.6x); PostgreSQL's UPDATE + COMMIT 0.36 / 0.28 / 1.10 ms in the same runs
-    Against the previous harness (no session per request, a one-statement stand-in for the item read), the old
-    tree measured 7.4-10.5 ms of client CPU at load 2.6-4.5 in the same minutes: that harness missed ~8 ms of
-    what the web edge did per instance (the ORM's item read built its reach condition anew in each request).
-    breakdown new (load 3.3, wall / CPU ms per instance, 8.6 / 5.4 in all): SQL 3.4 / 1.1 (16 statements), COMMIT
-                               1.6 / 0.6, web edge's Python (user loader, grants, item read) 0.5 / 0.5, the
-                               region's ORM read 0.3 / 0.3, state.dump 0.8 / 0.8, Spiff's engine steps 0.6 / 0.6,
-                               evaluator 0.1, operations 0.1, the rest 1.3 / 1.3 (Spiff's task.run, the runtime's
-                               and cartable's glue, the sessions' creation and removal)
+    load 2.8 / 3.6 / 3.3  old: 64.1 / 25.3 / 26.3 ms per instance, client CPU 22.9 / 17.7 / 18.4 ms, 42 statements
+                               (plain 1.44 / 0.72 / 0.75 ms; CPU ratio 28.0x / 24.6x / 25.0x)
+    load 3.2 / 3.4 / 3.3  new: 25.7 / 17.0 / 17.2 ms per instance, client CPU 8.3 / 6.9 / 7.6 ms, 16 statements
+                               (plain 0.98 / 1.00 / 0.82 ms; ratio 26.1x / 17.0x / 20.9x; CPU ratio 11.2x / 9.3x /
+                               9.8x); PostgreSQL's UPDATE + COMMIT 1.13 / 0.32 / 0.26 ms in the same runs
+    An earlier round, before the forms were kept (and without the form check in either), load 3.2-3.6: old 29
+    statements, 15.3-15.8 ms CPU; new 16 statements, 5.7-7.3 ms CPU (ratio 12.1x / 13.3x / 20.0x).
+    Against the previous harness (no session per request, a one-statement stand-in for the item read, no form
+    check), the old tree measured 7.4-10.5 ms of client CPU at load 2.6-4.5 in the same minutes: that harness
+    missed about 8-10 ms of what the web edge did per instance (the ORM's item read built its reach condition
+    anew in each request; the version and its forms were read in each POST).
+    breakdown new (load 3.3, wall / CPU ms per instance, 8.6 / 5.4 in all, before the form check): SQL 3.4 / 1.1
+                               (16 statements), COMMIT 1.6 / 0.6, web edge's Python (user loader, grants, item
+                               read) 0.5 / 0.5, the region's ORM read 0.3 / 0.3, state.dump 0.8 / 0.8, Spiff's
+                               engine steps 0.6 / 0.6, evaluator 0.1, operations 0.1, the rest 1.3 / 1.3 (Spiff's
+                               task.run, the runtime's and cartable's glue, the sessions' creation and removal)
     The same figures for the old tree: 16.8 ms CPU in all, of which ORM queries 4.5 (23 calls) and the rest 5.8.
 
 Tried and not kept (measured): psycopg's pipeline mode to send BEGIN with the first statement (one round trip
