@@ -178,7 +178,7 @@ def post_bills(
         try:
             checked_entry = checked.get(entry.key) or check_entry(entry)
         except DomainError as error:
-            outcome[entry.account.contract_id] = error
+            outcome[entry.account.contract_id] = error.with_traceback(None)  # its traceback would hold this frame
             continue
         bill_id, payment_id = checked_entry[:2]
         print_ = fingerprint(

@@ -3,6 +3,7 @@ path (`bills.issue` in a savepoint each) issues on the same data — the same bi
 items, allocations, balances, reading links and audit rows, and the same skips with the same reasons — and
 keeps the ledger's invariants."""
 
+import gc
 import json
 from datetime import date, timedelta
 
@@ -409,3 +410,20 @@ def test_array_literals_come_back_as_the_values_they_were_made_from(session):
     days = [date(2025, 8, 1), None]
     assert session.execute(text("SELECT CAST(:a AS date[])"), {"a": pg_array(days)}).scalar() == days
     assert session.execute(text("SELECT CAST(:a AS bigint[])"), {"a": pg_array([])}).scalar() == []
+
+
+def test_a_chunk_leaves_nothing_for_the_cyclic_garbage_collector(session, varied_run):
+    """A refused contract's error is kept without its traceback: else it holds the chunk's frames, which hold
+    it, and every row and draft of the chunk waits for the cyclic collector (runs.work freezes what survives)."""
+    run, actor, ids, _contracts = varied_run
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        outcomes = runs._bill_chunk(session, actor, run, ids, batch.TariffBook(session), batch.QuoteBook())
+        gc.collect()
+        left = [type(o).__name__ for o in gc.garbage if isinstance(o, batch.Draft | batch.Chunk | DomainError)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert any(isinstance(o, batch.Skipped) for o in outcomes.values()), "the fixture refuses some contracts"
+    assert left == []
