@@ -9,14 +9,14 @@ its own (the RI triggers: 22 a bill, 12.6 of them the postings'), ~35% of the da
 PostgreSQL, the foreign keys listed in REPLACED_FOREIGN_KEYS are dropped and replaced by:
 
 - on the referencing table, a statement trigger after INSERT and UPDATE (`<table>_references_exist`) that
-  gathers each column's distinct ids from the statement's rows (its transition table) and finds them all in one
-  index scan, refusing the statement (foreign_key_violation) if one is missing. Like an RI check it takes FOR
-  KEY SHARE on the rows it found, so that a concurrent DELETE or key UPDATE of them waits for this transaction
-  and then sees its rows; rows of the append-only tables (journals, bills: their own triggers refuse DELETE
-  and a change of id) are only looked up. The function runs with enable_seqscan off: its plans are cached per
-  connection, and one made while a table was small would otherwise scan the whole table ever after (a
-  journal of two postings a statement, 5,000 a transaction: 180, 465, 764 us a statement as the tables grew;
-  with it 60-68 us, the foreign keys' 44-67 us).
+  gathers each column's distinct ids from the statement's rows (its transition table, in one pass) and finds
+  them all in one index scan a column, refusing the statement (foreign_key_violation) if one is missing. Like
+  an RI check it takes FOR KEY SHARE on the rows it found, so that a concurrent DELETE or key UPDATE of them
+  waits for this transaction and then sees its rows; rows of the append-only tables (journals, bills: their own
+  triggers refuse DELETE and a change of id) are only looked up. The function runs with enable_seqscan off: its
+  plans are cached per connection, and one made while a table was small would otherwise scan the whole table
+  ever after (a journal of two postings a statement, 5,000 a transaction: 180, 465, 764 us a statement as the
+  tables grew; with it 60-68 us, the foreign keys' 44-67 us).
 - on each referenced table, a statement trigger after DELETE (`integrity_no_referents`) that refuses the
   statement if a deleted row is still referenced, and a row trigger before a change of its id
   (`integrity_key_kept`) that refuses it when the row is referenced — NO ACTION, as the constraints were.
@@ -69,19 +69,20 @@ REPLACED_FOREIGN_KEYS = (
 # rows never deleted nor re-keyed (their own triggers refuse UPDATE and DELETE): looked up, not locked
 APPEND_ONLY = {"ledger_journals", "billing_bills"}
 
+# every column's distinct ids gathered in one pass over the statement's rows (a bill's row is a few KB)
 REFERENCES_EXIST = """
 CREATE FUNCTION {table}_references_exist() RETURNS trigger AS $$
-DECLARE
-    wanted bigint[];
-BEGIN{checks}
+DECLARE{variables}
+BEGIN
+    SELECT {gathered} INTO {names} FROM new_rows;{checks}
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql SET enable_seqscan = off;
 """
 
-# one column: its distinct ids in the statement's rows, all found (and locked) in one index scan
+# one column: its distinct ids all found (and locked) in one index scan
 COLUMN_CHECK = """
-    wanted := ARRAY(SELECT DISTINCT {column} FROM new_rows WHERE {column} IS NOT NULL);
+    wanted := coalesce(w_{column}, '{{}}');
     IF cardinality(wanted) > 0 AND cardinality(wanted) >
             (SELECT count(*) FROM (SELECT 1 FROM {referenced} r WHERE r.id = ANY(wanted){lock}) f) THEN
         RAISE foreign_key_violation USING
@@ -178,12 +179,19 @@ def _fk_name(table: str, column: str, referenced: str) -> str:
 
 
 def _references_exist(table: str, keys: list[tuple]) -> str:
+    columns = [column for _t, column, _r in keys]
     checks = "".join(
         COLUMN_CHECK.format(column=column, referenced=referenced,
                             lock="" if referenced in APPEND_ONLY else " FOR KEY SHARE OF r")
         for _t, column, referenced in keys
     )
-    return REFERENCES_EXIST.format(table=table, checks=checks)
+    return REFERENCES_EXIST.format(
+        table=table,
+        variables="".join(f"\n    {name} bigint[];" for name in ["wanted", *(f"w_{column}" for column in columns)]),
+        gathered=", ".join(f"array_agg(DISTINCT {column}) FILTER (WHERE {column} IS NOT NULL)" for column in columns),
+        names=", ".join(f"w_{column}" for column in columns),
+        checks=checks,
+    )
 
 
 # (table, column): a unique constraint become a unique index of the rows where the column is not NULL
