@@ -1,6 +1,8 @@
 """General bill issuance: a run bills each contract of its scope at most once, skips the exceptions with
 their reasons, bills them once they are fixed, and never overlaps another run."""
 
+import gc
+
 import pytest
 from sqlalchemy import func, select
 
@@ -148,3 +150,14 @@ def test_a_meter_replaced_in_the_period_is_billed_for_both_meters_in_a_run(sessi
     bill = session.scalar(select(Bill).where(Bill.contract_id == changed.id, Bill.period == PERIOD))
     assert bill is not None and bill.usage["registers"] == {"total": 120 + 80}
     assert runs.progress(session, run.id)["billed"] == len(contracts) - 2
+
+
+def test_a_run_leaves_the_garbage_collector_as_it_found_it(session, demo, scope):
+    """work() freezes what survives each chunk and collects the youngest objects less often while it runs;
+    a web process that called it in-process gets its collector back as it was."""
+    _contracts, region = scope
+    before = gc.get_threshold()
+    run = _create(session, demo, region)
+    _run_to_end(session, demo, run)
+    assert runs.progress(session, run.id)["billed"] > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
