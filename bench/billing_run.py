@@ -57,20 +57,29 @@ books exact, one bill per contract and period. MISSED: 1M bills in 5 min needs 3
 
 Fourth session (2026-11-28, evening; the machine shared with two other agents' tests and benchmarks, so old
 and new commits were run one after the other on fresh databases and compared by CPU a bill).
-`--contracts 200000 --naive 300 --database-url …/madam_bench_billing_h`, old = d957986:
-  old, load 3.8 / 4.0 / 3.0 / 2.4 as the workers start: workers 245 / 262 / 249 / 247 us/bill, backends
-  196 / 189 / 183 / 187 us/bill (~440 us a bill); 3,230 / 2,635 / 3,254 / 3,675 bills/s.
+`--contracts 200000 --naive 300 --database-url …/madam_bench_billing_h`, old = d957986 (load as the workers
+start / at the end; CPU a bill of the workers + their backends):
+  old, six runs, load 2.4-4.3: workers 239-266 us, backends 183-202 us (~430 us a bill); 1,805-4,334 bills/s
+  (the wall time follows the other agents' load: 110 s at 3.1/4.3, 46 s at 2.9/2.3).
   foreign keys by statement only (e6b82ac), load 3.4 / 3.5: workers 258 / 255, backends 146 / 142.
   + one audit row a bill, indexes, arrays (7cdc2c1), load 3.7: workers 242, backends 134.
   + digits, in_force, .all() (3be39ed), load 3.5: workers 207, backends 125 (332 us; 4,410 bills/s).
-  + the garbage collector (6c68cd0), load 1.7-2.5: workers 141, backends 121 (262 us a bill, -40%); 4,840
-    bills/s; peak worker RSS 212 MB (was 249).
+  + the garbage collector (6c68cd0), load 1.7/2.5: workers 141, backends 121 (262 us a bill); 4,840 bills/s;
+    peak worker RSS 212 MB (was 249). Again (d2fddd2, a45c1ef), load 2.4/4.1, 1.9/2.7, 2.2/2.9: workers
+    153 / 146 / 146, backends 123 / 130 / 130 (perf attached to the last); 4,134 / 4,545 / 4,061 bills/s.
+  So ~275 us of CPU a bill against ~430 (-36%): workers -42%, backends -33%. Alternated pairs: old 239+184
+  vs new 153+123 (a45c1ef's old6/new6: 266+202 vs 146+130). The new runs used ~1.1-1.3 of the 2 cores
+  (the others' tests and benchmarks had the rest): their wall time is the machine's, their CPU is theirs.
 What changed:
 - Foreign keys (migration 5c4ed0000005): the postings', open items' and bills' twelve are checked by one
   statement trigger per table over its transition table (each column's distinct ids found in one index scan,
   FOR KEY SHARE as an RI check takes) instead of one RI query per row (19.6 of the 22 a bill); the referenced
   tables refuse a DELETE, a change of id or a TRUNCATE that would leave them dangling
-  (tests/test_ledger_integrity.py). Backends -25% a bill on its own.
+  (tests/test_ledger_integrity.py). Backends -25% a bill on its own. Each column's ids are gathered in one
+  pass over the transition table (a chunk's bills are several MB: read once, and kept in memory by the
+  chunk's work_mem of 64 MB instead of spilling to temporary files), and the check functions plan with
+  enable_seqscan off (a plan cached by a connection while a table was small scanned it whole ever after). A
+  one-row statement pays a little more than the RI checks did (two postings: 59-65 us against 41-55 us).
 - Rows: one audit row a bill (billing.bill_issued also names the bill ID and what its journal charged) instead
   of a second one for the journal: 10.3 rows inserted a bill instead of 11.3.
 - Index entries: a bill's status and a journal's and an account's kind unindexed; the unique replaces_id,
@@ -94,7 +103,8 @@ would cost more than the RI check it replaces).
 Left (not this task's files): a balance update is never HOT, because the reports' index
 ix_report_accounts_kind_balance holds the balance — six index entries a bill and a payment (with fillfactor
 headroom on ledger_accounts it could be HOT); the audit log's five indexes; shared_buffers is 128 MB, far
-below a 1M run's indexes, which is much of why a 1M run costs twice a 200k run's CPU a bill.
+below a 1M run's indexes, likely much of why a 1M run's backends cost twice a 200k run's a bill (its
+workers' 425 us against ~250 was probably the collector walking a bigger heap: not measured at 1M here).
 
 Run from the repository root (it drops and recreates the database it is given):
 
