@@ -161,6 +161,11 @@ to the next) and 21 other round trips (0.06-0.3 ms each, plus the server's work)
 plain instances (~2.5-3 ms) is less than five commits' fsync alone in most minutes here. The ratio <= 3 is not
 reachable with one durable commit per action; what is left is spread thin (no single part above ~1 ms).
 
+At the end of the fourth session, on a quiet machine (load 1.3, all agents' work stopped), `--instances 300
+--breakdown 30`: 9.35 ms per instance (1.87 ms per action), plain 0.68 ms, ratio 13.74x; client CPU 5.58 ms per
+instance (CPU ratio 8.2x); PostgreSQL's SELECT 1 0.13 ms and UPDATE + COMMIT 0.43 ms (five of them alone are 3.2
+plain instances); state 1019-1105 B per waiting instance. Target (<= 3x) MISSED.
+
 Run from the repository root (it drops and recreates the database it is given, then drops it at the end):
 
     .venv/bin/python bench/engine.py --instances 300
