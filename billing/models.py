@@ -122,7 +122,8 @@ class MeterReading(Base):
 
 class Bill(Base):
     """صورتحساب: a contract's bill for a period, with its lines as calculated and the journal that
-    posted it. At most one bill per contract and period is in force (the partial unique index)."""
+    posted it. At most one bill per contract and period is in force (the partial unique index). On PostgreSQL
+    its foreign keys are checked once per statement by triggers (migration 5c4ed0000005: REPLACED_FOREIGN_KEYS)."""
 
     __tablename__ = "billing_bills"
     __table_args__ = (

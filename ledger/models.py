@@ -97,6 +97,8 @@ class Journal(Base):
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
 
 
+# On PostgreSQL the foreign keys of postings and charges are not constraints: statement triggers check them once
+# per statement, with the same locks and refusals (migration 5c4ed0000005: REPLACED_FOREIGN_KEYS).
 class Posting(Base):
     __tablename__ = "ledger_postings"
     __table_args__ = (
