@@ -1,11 +1,12 @@
 """Signals from the lower layers connected to the engine: what wakes a waiting procedure."""
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session
 
 from api import events as api_events
 from billing.runs import progress
 from billing.signals import run_finished
+from engine.fastsql import real_session
 from engine.messages import send_message
 from engine.models import Instance, MessageWait
 from ledger.accounts import open_contract_account
@@ -30,18 +31,15 @@ def on_payment_posted(_sender, *, session, actor, contract_id, amount, bill_ids,
                          {"amount": amount, "bill_ids": list(bill_ids or []), "reference": reference,
                           "journal_id": journal_id})
     if woken:
-        _session_of(session).info[_WOKE] = _session_of(session).get_transaction()
+        session = real_session(session)
+        session.info[_WOKE] = session.get_transaction()
 
 
 _WOKE = "madam.payment_woke"
 
 
-def _session_of(session):
-    return session() if isinstance(session, scoped_session) else session
-
-
 def _woke_in_this_transaction(session) -> bool:
-    session = _session_of(session)
+    session = real_session(session)
     return session.info.get(_WOKE) is session.get_transaction()
 
 
@@ -62,7 +60,7 @@ def _payment_waits(session) -> set[str]:
     """The contracts (and business keys) some procedure waits on for a payment, read once per transaction
     (and again after a wait is added): for a payment posted without the statement's own read (the portable
     path), or after an earlier payment of the same transaction woke a procedure."""
-    session = _session_of(session)
+    session = real_session(session)
     transaction = session.get_transaction()
     cached = session.info.get("madam.payment_waits")
     if cached is None or cached[0] is not transaction:
